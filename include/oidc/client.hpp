@@ -1,0 +1,182 @@
+#ifndef OIDC_CLIENT_HPP
+#define OIDC_CLIENT_HPP
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "oidc/client_auth.hpp"
+#include "oidc/clock.hpp"
+#include "oidc/detail/form.hpp"
+#include "oidc/detail/url.hpp"
+#include "oidc/endpoints.hpp"
+#include "oidc/error.hpp"
+#include "oidc/grants/client_credentials.hpp"
+#include "oidc/grants/password.hpp"
+#include "oidc/grants/refresh_token.hpp"
+#include "oidc/http.hpp"
+#include "oidc/request_options.hpp"
+#include "oidc/secret.hpp"
+#include "oidc/token.hpp"
+#include "oidc/token_response.hpp"
+#include "oidc/transport.hpp"
+
+namespace oidc {
+
+// Everything a Client needs to know. The endpoint members come from Endpoints so that discovery
+// can fill them: `ClientConfig cfg; cfg.token_endpoint = "...";`.
+struct ClientConfig : Endpoints {
+  std::string client_id;
+  Secret client_secret;  // empty: public client
+  ClientAuthMethod auth_method = ClientAuthMethod::client_secret_basic;
+  Headers extra_headers;             // sent with every request (seed 003 requires Host)
+  bool allow_insecure_http = false;  // http:// to non-loopback hosts; for tests behind TLS terminators only
+  std::chrono::milliseconds timeout{30000};  // per request
+  std::shared_ptr<Transport> transport;      // null: default_transport() (libcurl)
+  std::shared_ptr<const Clock> clock;        // null: system_clock()
+};
+
+// The facade: one configured client of one authorization server. Cheap to copy (state is shared),
+// and every const member function may be called from many threads at once. Failures throw
+// oidc::Error.
+class Client {
+ public:
+  explicit Client(ClientConfig config) : state_(std::make_shared<State>(std::move(config))) {}
+
+  [[nodiscard]] const ClientConfig& config() const noexcept { return state_->config; }
+  [[nodiscard]] const Clock& clock() const noexcept { return *state_->config.clock; }
+
+  // RFC 6749 §4.4.
+  [[nodiscard]] Token client_credentials(const grants::client_credentials& grant = {}) const {
+    return request_token(grant.form());
+  }
+
+  // RFC 6749 §4.3.
+  [[nodiscard]] Token password(const grants::password& grant) const { return request_token(grant.form()); }
+  [[nodiscard]] Token password(std::string username, Secret password, RequestOptions options = {}) const {
+    return this->password(
+        grants::password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)});
+  }
+
+  // RFC 6749 §6. A response without refresh_token keeps the old one (the server did not rotate);
+  // a refresh token known to be expired is not sent: that is errc::interaction_required.
+  [[nodiscard]] Token refresh(const Token& token, RequestOptions options = {}) const {
+    if (!token.has_refresh_token())
+      throw Error(errc::interaction_required, "refresh", "the token has no refresh_token");
+    if (!token.refresh_token_usable(clock().now()))
+      throw Error(errc::interaction_required, "refresh", "the refresh_token has expired");
+    Token fresh = request_token(
+        grants::refresh_token{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form());
+    if (!fresh.has_refresh_token()) {
+      fresh.refresh_token = token.refresh_token;
+      fresh.refresh_expiry = token.refresh_expiry;
+    }
+    return fresh;
+  }
+
+  // Any grant, including extension grants (RFC 6749 §4.5): sends `form` plus client
+  // authentication to the token endpoint and parses the token response.
+  [[nodiscard]] Token request_token(Params form) const {
+    const std::string operation = "token request (grant_type=" + value_of(form, "grant_type") + ")";
+    const auto now = clock().now();  // before sending: expires_in counts from the server's issue time
+    const auto response = post_form(config().token_endpoint, "token_endpoint", std::move(form), operation);
+    return parse_token_response(response.response, now, operation, response.secret_views());
+  }
+
+  // The response to an authenticated form POST, with the secret values that were sent so that
+  // error excerpts can mask them. Building block for every endpoint that takes client auth.
+  struct FormResponse {
+    HttpResponse response;
+    std::vector<Secret> sent_secrets;
+    [[nodiscard]] std::vector<std::string_view> secret_views() const {
+      std::vector<std::string_view> v;
+      for (const auto& s : sent_secrets) v.push_back(s.expose());
+      return v;
+    }
+  };
+
+  // POSTs an application/x-www-form-urlencoded body with client authentication to `url`.
+  [[nodiscard]] FormResponse post_form(const std::string& url, const char* endpoint_name, Params form,
+                                       const std::string& operation) const {
+    const auto& cfg = config();
+    if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
+    detail::require_secure_url(url, cfg.allow_insecure_http, operation);
+
+    HttpRequest request;
+    request.method = "POST";
+    request.url = url;
+    request.timeout = cfg.timeout;
+    for (const auto& [name, value] : cfg.extra_headers) request.headers.add(name, value);
+    request.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    request.headers.set("Accept", "application/json");
+    reject_reserved(form, operation);
+    detail::apply_client_auth(cfg.auth_method, cfg.client_id, cfg.client_secret, form, request.headers);
+
+    FormResponse out;
+    if (!cfg.client_secret.empty()) out.sent_secrets.emplace_back(cfg.client_secret);
+    for (const auto& [name, value] : form)
+      if (detail::is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);
+    request.body = detail::form_encode(form);
+    for (auto& field : form) detail::secure_wipe(field.second);
+
+    out.response = send(request, operation);
+    detail::secure_wipe(request.body);
+    return out;
+  }
+
+  // Sends through the configured transport; anything it throws becomes an oidc::Error naming the
+  // operation, keeping the transport's error code.
+  [[nodiscard]] HttpResponse send(const HttpRequest& request, const std::string& operation) const {
+    try {
+      return state_->config.transport->send(request);
+    } catch (const Error& e) {
+      Error::Details d = e.details();
+      d.operation = operation;
+      throw Error(std::move(d));
+    } catch (const std::exception& e) {
+      throw Error(errc::transport, operation, e.what());
+    }
+  }
+
+ private:
+  struct State {
+    explicit State(ClientConfig c) : config(std::move(c)) {
+      if (config.client_id.empty()) throw Error(errc::config, "client configuration", "client_id is empty");
+      for (const auto& [name, value] : config.extra_headers)
+        if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
+          throw Error(errc::config, "client configuration", "header names and values must not contain CR, LF");
+      if (!config.clock) config.clock = system_clock();
+      if (!config.transport) config.transport = default_transport();
+    }
+    ClientConfig config;
+  };
+
+  static std::string value_of(const Params& form, std::string_view name) {
+    for (const auto& [n, v] : form)
+      if (n == name) return v;
+    return {};
+  }
+
+  // Extension parameters must not smuggle in, or duplicate, what the library itself sends.
+  static void reject_reserved(const Params& form, const std::string& operation) {
+    for (const auto& [name, value] : form) {
+      (void)value;
+      if (name == "client_id" || name == "client_secret")
+        throw Error(errc::config, operation, "parameter '" + name + "' is set by the client configuration");
+    }
+    for (std::size_t i = 0; i < form.size(); ++i)
+      for (std::size_t j = i + 1; j < form.size(); ++j)
+        if (form[i].first == form[j].first)
+          throw Error(errc::config, operation, "parameter '" + form[i].first + "' given twice");
+  }
+
+  std::shared_ptr<const State> state_;
+};
+
+}  // namespace oidc
+
+#endif  // OIDC_CLIENT_HPP

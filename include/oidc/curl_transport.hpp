@@ -1,0 +1,36 @@
+#ifndef OIDC_CURL_TRANSPORT_HPP
+#define OIDC_CURL_TRANSPORT_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "oidc/transport.hpp"
+#include "oidc/version.hpp"
+
+namespace oidc {
+
+// Settings of the libcurl transport. Defaults are the secure ones. Available only when the library
+// was built with OIDC_WITH_CURL=ON; <curl/curl.h> never reaches users of this header.
+struct CurlOptions {
+  bool verify_tls = true;  // peer certificate and host name
+  std::string ca_file;     // PEM bundle; empty: libcurl's built-in default
+  std::string ca_path;     // directory of hashed certificates; empty: default
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds timeout{30000};  // upper bound for any request, whatever HttpRequest::timeout says
+  std::size_t max_response_bytes = 1024 * 1024;
+  std::string proxy;  // empty: libcurl's environment variables (https_proxy, no_proxy, ...) apply
+  std::string user_agent = "oidc-cpp/" OIDC_VERSION;
+  // Idle easy handles kept for reuse; each keeps its connection alive, so sequential requests to
+  // one server pay for TCP and TLS set-up once.
+  std::size_t max_idle_handles = 8;
+};
+
+// Redirects are never followed: a token endpoint that redirects is answered as-is (oauth2-rs
+// warns that following them enables SSRF).
+std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
+
+}  // namespace oidc
+
+#endif  // OIDC_CURL_TRANSPORT_HPP

@@ -1,0 +1,132 @@
+#ifndef OIDC_ERROR_HPP
+#define OIDC_ERROR_HPP
+
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace oidc {
+
+// What kind of failure happened. Enumerators are stable; compare against them, not messages.
+enum class errc {
+  // Transport: the request did not produce an HTTP response.
+  transport = 1,       // other network failure
+  dns,                 // host name could not be resolved
+  connect,             // connection refused / unreachable
+  tls,                 // certificate or handshake failure
+  timeout,             // connect or total deadline passed
+  response_too_large,  // body exceeded the configured cap
+  // The server answered, but not with what we asked for.
+  oauth_error,  // RFC 6749 §5.2 error body: see Error::oauth()
+  http_status,  // non-success status without an OAuth error body
+  parse,        // body is not the JSON (or form) the protocol requires
+  // Client-side decisions.
+  config,                // misconfiguration: missing endpoint, empty client_id, ...
+  insecure_url,          // http:// to a non-loopback host without allow_insecure_http
+  cancelled,             // the caller's CancelToken fired
+  deadline_exceeded,     // a deadline (device code expiry, caller's wait) passed
+  interaction_required,  // no way to renew without the user: log in again
+};
+
+class error_category_impl : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "oidc"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::transport: return "transport failure";
+      case errc::dns: return "could not resolve host";
+      case errc::connect: return "could not connect";
+      case errc::tls: return "TLS failure";
+      case errc::timeout: return "timed out";
+      case errc::response_too_large: return "response too large";
+      case errc::oauth_error: return "authorization server returned an error";
+      case errc::http_status: return "unexpected HTTP status";
+      case errc::parse: return "malformed response";
+      case errc::config: return "invalid configuration";
+      case errc::insecure_url: return "insecure URL refused";
+      case errc::cancelled: return "cancelled";
+      case errc::deadline_exceeded: return "deadline exceeded";
+      case errc::interaction_required: return "interactive login required";
+    }
+    return "unknown oidc error";
+  }
+};
+
+inline const std::error_category& error_category() noexcept {
+  static const error_category_impl instance;
+  return instance;
+}
+
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
+
+// RFC 6749 §5.2 error response (also RFC 8628 §3.5 codes such as authorization_pending).
+struct OAuthError {
+  std::string error;
+  std::string error_description;
+  std::string error_uri;
+};
+
+// The one error type of the library. Every failure of a network call, of a server answer, or of
+// validation is thrown as oidc::Error. Messages never contain secrets or token values.
+class Error : public std::runtime_error {
+ public:
+  struct Details {
+    errc code = errc::transport;
+    std::string operation;  // what failed, e.g. "token request (grant_type=password)"
+    std::string detail;     // human-readable reason, redacted
+    int http_status = 0;    // 0 when no HTTP response was received
+    std::optional<OAuthError> oauth;
+    std::string body_snippet;  // first bytes of an unexpected body, redacted
+  };
+
+  explicit Error(Details d) : std::runtime_error(format(d)), d_(std::move(d)) {}
+  Error(errc code, std::string operation, std::string detail)
+      : Error(Details{code, std::move(operation), std::move(detail), 0, std::nullopt, {}}) {}
+
+  [[nodiscard]] errc code() const noexcept { return d_.code; }
+  [[nodiscard]] std::error_code error_code() const noexcept { return make_error_code(d_.code); }
+  [[nodiscard]] const std::string& operation() const noexcept { return d_.operation; }
+  [[nodiscard]] const std::string& detail() const noexcept { return d_.detail; }
+  [[nodiscard]] int http_status() const noexcept { return d_.http_status; }
+  [[nodiscard]] const std::optional<OAuthError>& oauth() const noexcept { return d_.oauth; }
+  [[nodiscard]] const std::string& body_snippet() const noexcept { return d_.body_snippet; }
+  [[nodiscard]] const Details& details() const noexcept { return d_; }
+
+  // The RFC 6749 error code, or "" when the failure was not an OAuth error response.
+  [[nodiscard]] const std::string& oauth_code() const noexcept {
+    static const std::string none;
+    return d_.oauth ? d_.oauth->error : none;
+  }
+
+ private:
+  // "token request (grant_type=password): invalid_grant: Invalid user credentials (HTTP 401)"
+  static std::string format(const Details& d) {
+    std::string s = d.operation.empty() ? std::string("oidc") : d.operation;
+    s += ": ";
+    if (d.oauth) {
+      s += d.oauth->error;
+      if (!d.oauth->error_description.empty()) s += ": " + d.oauth->error_description;
+      if (!d.oauth->error_uri.empty()) s += " (see " + d.oauth->error_uri + ")";
+    } else {
+      s += error_category().message(static_cast<int>(d.code));
+      if (!d.detail.empty()) s += ": " + d.detail;
+    }
+    if (d.http_status != 0) s += " (HTTP " + std::to_string(d.http_status) + ")";
+    if (!d.body_snippet.empty()) s += "; body: " + d.body_snippet;
+    return s;
+  }
+
+  Details d_;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Error& e) { return os << e.what(); }
+
+}  // namespace oidc
+
+template <>
+struct std::is_error_code_enum<oidc::errc> : std::true_type {};
+
+#endif  // OIDC_ERROR_HPP

@@ -1,0 +1,241 @@
+#include "oidc/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "fake_clock.hpp"
+#include "fake_transport.hpp"
+
+using namespace std::chrono_literals;
+using oidc::Client;
+using oidc::ClientAuthMethod;
+using oidc::ClientConfig;
+using oidc::errc;
+using oidc::Error;
+using oidc::Params;
+using oidc_testing::FakeClock;
+using oidc_testing::FakeTransport;
+using oidc_testing::form_of;
+
+namespace {
+
+constexpr const char* kTokenUrl = "https://auth.example.com/realms/core/protocol/openid-connect/token";
+constexpr const char* kOk = R"({"access_token":"at-1","token_type":"Bearer","expires_in":300})";
+
+struct ClientFixture : ::testing::Test {
+  std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>();
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
+
+  ClientConfig config(std::string secret = "s3cret", ClientAuthMethod method = ClientAuthMethod::client_secret_post) {
+    ClientConfig c;
+    c.token_endpoint = kTokenUrl;
+    c.client_id = "svc";
+    c.client_secret = std::move(secret);
+    c.auth_method = method;
+    c.transport = transport;
+    c.clock = clock;
+    return c;
+  }
+
+  template <class F>
+  Error error_of(F f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "expected oidc::Error";
+    return Error(errc::transport, "", "");
+  }
+};
+
+}  // namespace
+
+TEST_F(ClientFixture, ClientCredentialsWithSecretPost) {
+  transport->push_json(200, kOk);
+  const Client client(config());
+  const auto token = client.client_credentials({"networks"});
+  EXPECT_EQ(token.authorization_header(), "Bearer at-1");
+  EXPECT_EQ(*token.expiry, clock->now() + 300s);
+
+  const auto req = transport->last();
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.url, kTokenUrl);
+  EXPECT_EQ(req.headers.get("Content-Type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(req.headers.get("Accept"), "application/json");
+  EXPECT_FALSE(req.headers.contains("Authorization"));
+  const Params expected{{"grant_type", "client_credentials"},
+                        {"scope", "networks"},
+                        {"client_id", "svc"},
+                        {"client_secret", "s3cret"}};
+  EXPECT_EQ(form_of(req), expected);
+}
+
+TEST_F(ClientFixture, ClientSecretBasicEncodesBeforeBase64) {
+  transport->push_json(200, kOk);
+  auto cfg = config("p@ss w:rd", ClientAuthMethod::client_secret_basic);
+  cfg.client_id = "my client";
+  const Client client(cfg);
+  (void)client.client_credentials();
+  const auto req = transport->last();
+  // base64("my+client:p%40ss+w%3Ard"), RFC 6749 §2.3.1.
+  EXPECT_EQ(req.headers.get("Authorization"), "Basic bXkrY2xpZW50OnAlNDBzcyt3JTNBcmQ=");
+  EXPECT_EQ(form_of(req), (Params{{"grant_type", "client_credentials"}}));
+}
+
+TEST_F(ClientFixture, PublicClientSendsOnlyClientId) {
+  transport->push_json(200, kOk);
+  const Client client(config("", ClientAuthMethod::client_secret_basic));
+  (void)client.password("alice", "pw", {"email profile"});
+  const auto req = transport->last();
+  EXPECT_FALSE(req.headers.contains("Authorization"));
+  const Params expected{{"grant_type", "password"},
+                        {"username", "alice"},
+                        {"password", "pw"},
+                        {"scope", "email profile"},
+                        {"client_id", "svc"}};
+  EXPECT_EQ(form_of(req), expected);
+}
+
+TEST_F(ClientFixture, ExtraParametersAndHeadersAreSent) {
+  transport->push_json(200, kOk);
+  auto cfg = config();
+  cfg.extra_headers.set("Host", "login.vyopta.com");
+  const Client client(cfg);
+  (void)client.client_credentials({"", {{"audience", "https://api"}, {"resource", "urn:r"}}});
+  const auto req = transport->last();
+  EXPECT_EQ(req.headers.get("host"), "login.vyopta.com");
+  const Params expected{{"grant_type", "client_credentials"},
+                        {"audience", "https://api"},
+                        {"resource", "urn:r"},
+                        {"client_id", "svc"},
+                        {"client_secret", "s3cret"}};
+  EXPECT_EQ(form_of(req), expected);
+}
+
+TEST_F(ClientFixture, ExtraParametersCannotOverrideClientAuthenticationOrRepeat) {
+  const Client client(config());
+  auto e = error_of([&] { (void)client.client_credentials({"", {{"client_id", "other"}}}); });
+  EXPECT_EQ(e.code(), errc::config);
+  e = error_of([&] { (void)client.client_credentials({"a", {{"scope", "b"}}}); });
+  EXPECT_EQ(e.code(), errc::config);
+  EXPECT_EQ(transport->request_count(), 0u);
+}
+
+TEST_F(ClientFixture, RefreshAdoptsRotatedRefreshToken) {
+  transport->push_json(200, R"({"access_token":"at-2","expires_in":60,"refresh_token":"rt-2","refresh_expires_in":1800})");
+  const Client client(config());
+  oidc::Token old;
+  old.access_token = "at-1";
+  old.refresh_token = "rt-1";
+  const auto fresh = client.refresh(old);
+  EXPECT_EQ(fresh.access_token.expose(), "at-2");
+  EXPECT_EQ(fresh.refresh_token.expose(), "rt-2");
+  EXPECT_EQ(*fresh.refresh_expiry, clock->now() + 1800s);
+  const Params expected{{"grant_type", "refresh_token"},
+                        {"refresh_token", "rt-1"},
+                        {"client_id", "svc"},
+                        {"client_secret", "s3cret"}};
+  EXPECT_EQ(form_of(transport->last()), expected);
+}
+
+TEST_F(ClientFixture, RefreshWithoutRotationKeepsOldRefreshToken) {
+  transport->push_json(200, R"({"access_token":"at-2","expires_in":60})");
+  const Client client(config());
+  oidc::Token old;
+  old.refresh_token = "rt-1";
+  old.refresh_expiry = clock->now() + 100s;
+  const auto fresh = client.refresh(old);
+  EXPECT_EQ(fresh.refresh_token.expose(), "rt-1");
+  EXPECT_EQ(fresh.refresh_expiry, old.refresh_expiry);
+}
+
+TEST_F(ClientFixture, ExpiredOrMissingRefreshTokenIsNotSent) {
+  const Client client(config());
+  oidc::Token old;
+  EXPECT_EQ(error_of([&] { (void)client.refresh(old); }).code(), errc::interaction_required);
+  old.refresh_token = "rt-1";
+  old.refresh_expiry = clock->now();
+  EXPECT_EQ(error_of([&] { (void)client.refresh(old); }).code(), errc::interaction_required);
+  EXPECT_EQ(transport->request_count(), 0u);
+}
+
+TEST_F(ClientFixture, TransportErrorsKeepTheirCodeAndNameTheOperation) {
+  transport->push_error(Error(errc::connect, "POST " + std::string(kTokenUrl), "Connection refused"));
+  const Client client(config());
+  const auto e = error_of([&] { (void)client.client_credentials(); });
+  EXPECT_EQ(e.code(), errc::connect);
+  EXPECT_EQ(e.operation(), "token request (grant_type=client_credentials)");
+  EXPECT_NE(std::string(e.what()).find("Connection refused"), std::string::npos);
+}
+
+TEST_F(ClientFixture, ForeignExceptionsFromCustomTransportsBecomeErrors) {
+  auto cfg = config();
+  cfg.transport = oidc::make_transport([](const oidc::HttpRequest&) -> oidc::HttpResponse {
+    throw std::runtime_error("socket closed");
+  });
+  const Client client(cfg);
+  const auto e = error_of([&] { (void)client.client_credentials(); });
+  EXPECT_EQ(e.code(), errc::transport);
+}
+
+TEST_F(ClientFixture, ConfigurationIsValidated) {
+  auto cfg = config();
+  cfg.client_id.clear();
+  EXPECT_EQ(error_of([&] { Client c(cfg); }).code(), errc::config);
+
+  cfg = config();
+  cfg.extra_headers.set("X-Bad", "a\r\nInjected: yes");
+  EXPECT_EQ(error_of([&] { Client c(cfg); }).code(), errc::config);
+
+  cfg = config();
+  cfg.token_endpoint.clear();
+  const Client no_endpoint(cfg);
+  EXPECT_EQ(error_of([&] { (void)no_endpoint.client_credentials(); }).code(), errc::config);
+
+  cfg = config();
+  cfg.token_endpoint = "http://auth.example.com/token";
+  const Client insecure(cfg);
+  EXPECT_EQ(error_of([&] { (void)insecure.client_credentials(); }).code(), errc::insecure_url);
+  EXPECT_EQ(transport->request_count(), 0u);
+}
+
+// Issue 2, item 7: no client secret, password or token value in any error message of any failure.
+TEST_F(ClientFixture, NoSecretInAnyErrorMessage) {
+  const std::string secret = "client-SECRET-1234567";
+  const std::string password = "user-PASSWORD-7654321";
+  const std::string refresh = "refresh-TOKEN-abcdef";
+  const std::vector<std::string> forbidden{secret, password, refresh};
+
+  auto html = [&](int status) {
+    oidc::HttpResponse r;
+    r.status = status;
+    r.headers.set("Content-Type", "text/html");
+    r.body = "<html>echo: " + secret + " " + password + " " + refresh + "</html>";
+    return r;
+  };
+  transport->push(html(500));
+  transport->push(html(200));
+  transport->push_json(400, R"({"error":"invalid_grant","error_description":"bad"})");
+  transport->push_json(200, R"({"refresh_token":")" + refresh + R"("})");
+  transport->push_json(401, R"({"client_secret":")" + secret + R"(","password":")" + password + R"("})");
+  transport->push_error(Error(errc::timeout, "POST x", "Operation timed out after 30000 milliseconds"));
+
+  const Client client(config(secret));
+  oidc::Token with_refresh;
+  with_refresh.refresh_token = refresh;
+  const std::vector<std::function<void()>> calls{
+      [&] { (void)client.password("alice", password); },
+      [&] { (void)client.password("alice", password); },
+      [&] { (void)client.refresh(with_refresh); },
+      [&] { (void)client.password("alice", password); },
+      [&] { (void)client.password("alice", password); },
+      [&] { (void)client.password("alice", password); },
+  };
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const auto e = error_of(calls[i]);
+    for (const auto& f : forbidden) EXPECT_EQ(std::string(e.what()).find(f), std::string::npos) << i << ": " << e.what();
+  }
+}
