@@ -2,6 +2,7 @@
 #define OIDC_CLIENT_HPP
 
 #include <chrono>
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/grants/client_credentials.hpp"
+#include "oidc/grants/device_code.hpp"
 #include "oidc/grants/password.hpp"
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
@@ -23,6 +25,7 @@
 #include "oidc/secret.hpp"
 #include "oidc/token.hpp"
 #include "oidc/token_response.hpp"
+#include "oidc/token_source.hpp"
 #include "oidc/transport.hpp"
 
 namespace oidc {
@@ -76,6 +79,94 @@ class Client {
       fresh.refresh_expiry = token.refresh_expiry;
     }
     return fresh;
+  }
+
+  // RFC 8628 §3.1: starts a device login. Show the user verification_uri and user_code (or
+  // verification_uri_complete), then call poll_device_token().
+  [[nodiscard]] DeviceAuthorization device_authorization(RequestOptions options = {}) const {
+    const std::string operation = "device authorization request";
+    Params form;
+    detail::append_scope_and_extra(form, options.scope, options.extra);
+    const auto now = clock().now();
+    const auto response =
+        post_form(config().device_authorization_endpoint, "device_authorization_endpoint", std::move(form), operation);
+    return parse_device_authorization_response(response.response, now, operation, response.secret_views());
+  }
+
+  // RFC 8628 §3.4-3.5: polls the token endpoint until the user approves, waiting `interval`
+  // before every request. authorization_pending keeps polling; slow_down adds 5 s to the interval
+  // for all later polls; a connection timeout doubles it (§3.5). Ends with the token, or throws:
+  // oauth_error with oauth_code() "access_denied" or "expired_token" when the server says so,
+  // errc::deadline_exceeded once the code's expires_in (or options.deadline) has passed,
+  // errc::cancelled when options.cancel fires (at once, even mid-sleep).
+  [[nodiscard]] Token poll_device_token(const DeviceAuthorization& authorization,
+                                        const DevicePollOptions& options = {}) const {
+    using std::chrono::seconds;
+    const std::string operation = "device token polling";
+    auto deadline = authorization.expires_at;
+    if (options.deadline) deadline = std::min(deadline, *options.deadline);
+    seconds interval = authorization.interval > seconds{0} ? authorization.interval : seconds{5};
+    const grants::device_code grant{authorization.device_code, options.extra};
+    DevicePollProgress progress;
+    for (;;) {
+      const auto now = clock().now();
+      if (now >= deadline)
+        throw Error(errc::deadline_exceeded, operation, "the device code expired before the user approved");
+      const auto wait = std::min<Clock::duration>(interval, deadline - now);
+      if (!clock().sleep_for(wait, options.cancel)) throw Error(errc::cancelled, operation, "polling cancelled");
+      if (clock().now() >= deadline)
+        throw Error(errc::deadline_exceeded, operation, "the device code expired before the user approved");
+      try {
+        ++progress.polls;
+        return request_token(grant.form());
+      } catch (const Error& e) {
+        if (e.oauth_code() == "slow_down") {
+          interval += seconds{5};
+        } else if (e.code() == errc::timeout) {
+          interval *= 2;
+        } else if (e.oauth_code() != "authorization_pending") {
+          throw;
+        }
+        progress.slow_down = e.oauth_code() == "slow_down";
+      }
+      progress.interval = interval;
+      progress.remaining = std::chrono::duration_cast<seconds>(deadline - clock().now());
+      if (options.on_pending) options.on_pending(progress);
+    }
+  }
+
+  // A cached, self-renewing source of this grant's tokens (see CachingTokenSource). Renewal uses
+  // the refresh token while it is usable and re-runs the grant otherwise, or when the refresh is
+  // refused (invalid_grant), as servers without refresh require (seed 003).
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::client_credentials grant,
+                                                                 TokenSourceOptions options = {}) const {
+    return regrant_source(std::move(grant), std::move(options));
+  }
+  // Keeps the password in memory for re-authentication, as the grant itself requires.
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::password grant,
+                                                                 TokenSourceOptions options = {}) const {
+    return regrant_source(std::move(grant), std::move(options));
+  }
+
+  // A source for a token obtained interactively (device flow, authorization code): it can only be
+  // renewed by refresh. When that is impossible (no refresh token, expired, or refused with
+  // invalid_grant) callers get errc::interaction_required: the user must log in again.
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Token initial,
+                                                                 TokenSourceOptions options = {}) const {
+    options.initial = std::move(initial);
+    Client self = *this;
+    return std::make_shared<CachingTokenSource>(
+        [self](const std::shared_ptr<const Token>& current) {
+          if (!current) throw Error(errc::interaction_required, "token renewal", "no token to refresh");
+          try {
+            return self.refresh(*current);
+          } catch (const Error& e) {
+            if (e.oauth_code() != "invalid_grant") throw;
+            throw Error(errc::interaction_required, "token renewal",
+                        "the refresh token was refused (invalid_grant); log in again");
+          }
+        },
+        state_->config.clock, std::move(options));
   }
 
   // Any grant, including extension grants (RFC 6749 §4.5): sends `form` plus client
@@ -154,6 +245,23 @@ class Client {
     }
     ClientConfig config;
   };
+
+  template <class Grant>
+  std::shared_ptr<CachingTokenSource> regrant_source(Grant grant, TokenSourceOptions options) const {
+    Client self = *this;
+    return std::make_shared<CachingTokenSource>(
+        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current) {
+          if (current && current->refresh_token_usable(self.clock().now())) {
+            try {
+              return self.refresh(*current, {grant.scope, grant.extra});
+            } catch (const Error& e) {
+              if (e.oauth_code() != "invalid_grant") throw;  // refused: fall back to the grant
+            }
+          }
+          return self.request_token(grant.form());
+        },
+        state_->config.clock, std::move(options));
+  }
 
   static std::string value_of(const Params& form, std::string_view name) {
     for (const auto& [n, v] : form)

@@ -10,6 +10,7 @@
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/grants/client_credentials.hpp"
+#include "oidc/grants/device_code.hpp"
 #include "oidc/grants/password.hpp"
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
@@ -17,6 +18,7 @@
 #include "oidc/secret.hpp"
 #include "oidc/token.hpp"
 #include "oidc/token_response.hpp"
+#include "oidc/token_source.hpp"
 #include "oidc/transport.hpp"
 #include "oidc/version.hpp"
 
