@@ -119,10 +119,10 @@ class CachingTokenSource final : public TokenSource {
     }
   }
 
-  // Renewals attempted so far (successful or not): for tests and metrics.
+  // Renewals finished so far, successful or not: for tests and metrics.
   [[nodiscard]] std::uint64_t renewals() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return started_;
+    return completed_;
   }
 
  private:
