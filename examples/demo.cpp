@@ -32,12 +32,16 @@ int main() try {
   Provider provider;
   provider.set_device_poll_interval(1);  // keep the demo short; real servers say 5 s
   std::cout << "Embedded provider listening on " << provider.base_url() << "\n\n";
+  // One libcurl transport shared by every client (pooled keep-alive connections). Declared after
+  // the provider so its connections close before the provider shuts down.
+  const auto transport = oidc::make_curl_transport();
 
   // Seed 001: a Keycloak service account, client credentials.
   oidc::ClientConfig service;
   service.token_endpoint = provider.token_endpoint();
   service.client_id = std::string(Provider::kServiceClientId);
   service.client_secret = std::string(Provider::kServiceClientSecret);
+  service.transport = transport;
   oidc::Client svc(service);
   show("client_credentials (Keycloak, seed 001)", svc.client_credentials());
 
@@ -46,6 +50,7 @@ int main() try {
   vyopta.token_endpoint = provider.token_endpoint(Provider::kVyoptaRealm);
   vyopta.client_id = std::string(Provider::kVyoptaClientId);
   vyopta.extra_headers.set("Host", std::string(Provider::kVyoptaHost));
+  vyopta.transport = transport;
   oidc::Client user(vyopta);
   show("password (Keycloak, seed 003: lowercase \"bearer\" normalised)",
        user.password(std::string(Provider::kAliceUsername), std::string(Provider::kAlicePassword)));
@@ -56,6 +61,7 @@ int main() try {
   device.device_authorization_endpoint = provider.device_endpoint();
   device.token_endpoint = provider.token_endpoint();
   device.client_id = std::string(Provider::kDeviceClientId);
+  device.transport = transport;
   oidc::Client tv(device);
   const auto auth = tv.device_authorization({"openid"});
   std::cout << "  device_authorization: open " << auth.verification_uri << " and enter " << auth.user_code << "\n";
@@ -64,11 +70,11 @@ int main() try {
   polling.on_pending = [&](const oidc::DevicePollProgress& p) {
     std::cout << "    still waiting (poll " << p.polls << ", code valid " << p.remaining.count() << " s more)\n";
     if (!browser.joinable()) {
-      browser = std::thread([url = auth.verification_uri_complete] {
+      browser = std::thread([&transport, url = auth.verification_uri_complete] {
         oidc::HttpRequest visit;
         visit.method = "GET";
         visit.url = url;
-        (void)oidc::default_transport()->send(visit);
+        (void)transport->send(visit);
       });
     }
   };

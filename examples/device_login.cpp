@@ -70,6 +70,7 @@ int main(int argc, char** argv) try {
   config.client_id = flags["--client-id"];
   config.client_secret = flags["--client-secret"];
   config.auth_method = oidc::ClientAuthMethod::client_secret_post;  // what the seed providers document
+  config.transport = oidc::make_curl_transport();  // released before the embedded provider stops
   const oidc::Client client(config);
 
   const auto auth = client.device_authorization({flags["--scope"]});
@@ -78,11 +79,11 @@ int main(int argc, char** argv) try {
 
   std::thread user;
   if (local) {  // play the user's browser
-    user = std::thread([url = auth.verification_uri_complete] {
+    user = std::thread([transport = config.transport, url = auth.verification_uri_complete] {
       oidc::HttpRequest visit;
       visit.method = "GET";
       visit.url = url;
-      (void)oidc::default_transport()->send(visit);
+      (void)transport->send(visit);
     });
   }
   oidc::DevicePollOptions options;

@@ -1,0 +1,1329 @@
+// LocalProvider: an embedded, Keycloak-shaped OAuth 2.0 provider for tests and
+// the demo. It serves the token and device authorization endpoints of the
+// seed providers (Keycloak realms "core" and "vyopta", SimpleIdServer realm
+// "master") on 127.0.0.1, validates requests strictly (so client bugs show up
+// as recorded rejections instead of silently working), and can replay
+// scripted responses verbatim.
+//
+// Header-only; needs cpp-httplib (`pkg-config --cflags --libs cpp-httplib`)
+// and nlohmann/json. Thread-safe: one mutex guards all provider state.
+//
+// Defaults (LocalProviderOptions::register_seed_clients, on by default):
+//   realm "core" (Keycloak, seeds 000/001)
+//     device-client  public; device_code + refresh_token; expires_in 86375;
+//                    refresh_expires_in 1775 on the first token of a session
+//                    and 1800 after each refresh (as seed 000 shows)
+//     svc            secret "svc-secret"; client_credentials; expires_in 300;
+//                    no refresh token (Keycloak never issues one here)
+//   realm "vyopta" (Keycloak, seed 003)
+//     vyopta         public; password only; Host must be "login.vyopta.com";
+//                    token_type "bearer"; expires_in 300; refresh_expires_in
+//                    1800 (a refresh token is issued but cannot be used, the
+//                    document says refresh is not implemented);
+//                    not-before-policy 1533920635; scope "email profile"
+//   realm "master" (SimpleIdServer, seed 002)
+//     device         secret "password"; client_credentials + device_code +
+//                    refresh_token; scope "networks"; expires_in 1800
+//     userDevice     secret "password"; password + refresh_token;
+//                    scope "openid profile" (=> id_token); expires_in 1800
+//   users: alice/secret in every realm, administrator/password in "master".
+#pragma once
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace oidc_testing {
+
+enum class Flavor { keycloak, simpleidserver };
+
+inline constexpr std::string_view kGrantClientCredentials = "client_credentials";
+inline constexpr std::string_view kGrantPassword = "password";
+inline constexpr std::string_view kGrantRefreshToken = "refresh_token";
+inline constexpr std::string_view kGrantDeviceCode =
+    "urn:ietf:params:oauth:grant-type:device_code";
+
+struct ClientRegistration {
+  std::string realm;
+  std::string client_id;
+  std::string secret;  // empty = public client
+  std::vector<std::string> grant_types;
+  std::string required_host;  // seed 003: reject unless Host equals this
+  bool issue_refresh_token = true;  // never for client_credentials
+  std::string token_type = "Bearer";
+  int expires_in = 300;
+  int refresh_expires_in = 1800;
+  // > 0: refresh_expires_in of the first refresh token of a session (seed 000
+  // shows 1775, then 1800 after refreshing).
+  int first_refresh_expires_in = 0;
+  long long not_before_policy = 0;
+  std::string default_scope;  // used when the request has no scope
+  Flavor flavor = Flavor::keycloak;
+};
+
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+
+struct RecordedRequest {
+  std::string method;
+  std::string path;    // decoded path, no query
+  std::string target;  // as sent, including any query
+  httplib::Headers headers;  // case-insensitive multimap
+  std::string body;
+  FormFields form;  // in order; empty unless the body is a well-formed form
+  int remote_port = -1;  // same port on two requests = same connection
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  bool has_header(const std::string& name) const {
+    return headers.count(name) != 0;
+  }
+  std::optional<std::string> form_value(std::string_view name) const {
+    for (const auto& field : form) {
+      if (field.first == name) return field.second;
+    }
+    return std::nullopt;
+  }
+};
+
+// A request that failed a strictness check (malformed, wrong method, wrong
+// content type, ...), as opposed to a legitimate protocol outcome such as
+// authorization_pending or a wrong password.
+struct Rejection {
+  std::string method;
+  std::string path;
+  int status = 0;
+  std::string error;
+  std::string reason;
+};
+
+struct LocalProviderOptions {
+  bool register_seed_clients = true;
+  // Lets a benchmark reuse one connection for thousands of requests.
+  std::size_t keep_alive_max_count = 100000;
+  // Longer than the default device polling interval (5 s) so a polling
+  // client's idle connection is not closed under it. (Idle connections do
+  // not delay the destructor: httplib drops them once the server stops.)
+  std::time_t keep_alive_timeout_seconds = 10;
+  // Upper bound of the on-demand worker pool. Every keep-alive connection
+  // pins a worker, and httplib's fixed default pool (max(8, cores-1)) would
+  // make the 9th concurrent client wait for an idle connection to time out.
+  std::size_t max_worker_threads = 256;
+};
+
+namespace local_provider_detail {
+
+// Thrown by request handling; `strict` marks a rejection worth recording.
+struct OAuthError {
+  int status;
+  std::string error;
+  std::string description;
+  bool strict;
+};
+
+[[noreturn]] inline void reject(int status, std::string error,
+                                std::string description) {
+  throw OAuthError{status, std::move(error), std::move(description), true};
+}
+
+[[noreturn]] inline void fail(int status, std::string error,
+                              std::string description) {
+  throw OAuthError{status, std::move(error), std::move(description), false};
+}
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return out;
+}
+
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+inline bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+inline std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    auto pos = s.find(sep);
+    parts.push_back(s.substr(0, pos));
+    if (pos == std::string_view::npos) return parts;
+    s.remove_prefix(pos + 1);
+  }
+}
+
+inline std::string base64_encode(std::string_view in, bool url) {
+  static constexpr char kStd[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kUrl[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const char* table = url ? kUrl : kStd;
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    auto n = (std::uint32_t(std::uint8_t(in[i])) << 16) |
+             (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out += table[(n >> shift) & 63];
+  }
+  if (i < in.size()) {
+    auto n = std::uint32_t(std::uint8_t(in[i])) << 16;
+    if (i + 1 < in.size()) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
+    out += table[(n >> 18) & 63];
+    out += table[(n >> 12) & 63];
+    if (i + 1 < in.size()) out += table[(n >> 6) & 63];
+    if (!url) out.append(i + 1 < in.size() ? 1 : 2, '=');  // JWTs are unpadded
+  }
+  return out;
+}
+
+// Standard alphabet, padding required: what RFC 7617 Basic credentials use.
+inline std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t padding = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=' && i + 2 >= in.size()) { ++padding; continue; }
+    else return std::nullopt;
+    if (padding != 0) return std::nullopt;  // data after '='
+    acc = (acc << 6) | std::uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding (RFC 6749 Appendix B): '+' is a
+// space, %XX a byte. Whitespace, control and non-ASCII bytes must arrive
+// percent-encoded; anything else printable is tolerated because curl --data
+// (used by every seed) sends ':', '<' etc. raw.
+inline bool form_decode(std::string_view in, std::string& out, std::string& error) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    auto c = static_cast<unsigned char>(in[i]);
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      int hi = i + 2 < in.size() ? hex_value(in[i + 1]) : -1;
+      int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        error = "malformed percent-encoding in '" + std::string(in) + "'";
+        return false;
+      }
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c <= 0x20 || c >= 0x7F) {
+      error = "unencoded byte 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
+              std::string(1, "0123456789abcdef"[c & 15]) + " in '" +
+              std::string(in) + "'";
+      return false;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return true;
+}
+
+// The one form parser: used for recording and for strict validation.
+inline bool parse_form(std::string_view body, FormFields& out, std::string& error) {
+  out.clear();
+  if (body.empty()) return true;
+  for (auto segment : split(body, '&')) {
+    if (segment.empty()) {
+      error = "empty form parameter (stray '&')";
+      return false;
+    }
+    auto eq = segment.find('=');
+    if (eq == std::string_view::npos) {
+      error = "form parameter without '=': '" + std::string(segment) + "'";
+      return false;
+    }
+    std::string name, value;
+    if (!form_decode(segment.substr(0, eq), name, error) ||
+        !form_decode(segment.substr(eq + 1), value, error)) {
+      return false;
+    }
+    if (name.empty()) {
+      error = "empty form parameter name";
+      return false;
+    }
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return true;
+}
+
+// Empty when the request declares a form body (charset=utf-8 allowed).
+inline std::string content_type_problem(const httplib::Request& req) {
+  auto count = req.get_header_value_count("Content-Type");
+  if (count == 0) return "missing Content-Type (expected application/x-www-form-urlencoded)";
+  if (count > 1) return "multiple Content-Type headers";
+  auto value = req.get_header_value("Content-Type");
+  auto parts = split(value, ';');
+  if (lower(trim(parts[0])) != "application/x-www-form-urlencoded") {
+    return "Content-Type must be application/x-www-form-urlencoded, got '" + value + "'";
+  }
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    auto param = trim(parts[i]);
+    auto eq = param.find('=');
+    auto name = lower(trim(param.substr(0, eq)));
+    auto val = eq == std::string_view::npos ? std::string_view() : trim(param.substr(eq + 1));
+    if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
+    if (name != "charset" || lower(val) != "utf-8") {
+      return "unsupported Content-Type parameter '" + std::string(param) + "'";
+    }
+  }
+  return {};
+}
+
+inline const std::string* find_field(const FormFields& form, std::string_view name) {
+  for (const auto& field : form) {
+    if (field.first == name) return &field.second;
+  }
+  return nullptr;
+}
+
+inline std::set<std::string> scope_set(std::string_view scope) {
+  std::set<std::string> out;
+  for (auto s : split(scope, ' ')) {
+    if (!s.empty()) out.emplace(s);
+  }
+  return out;
+}
+
+// httplib::TaskQueue that starts workers only when no idle one can take a
+// job: a fixed pool big enough for many clients costs ~200 ms to start and
+// join per provider under TSan.
+class ElasticPool : public httplib::TaskQueue {
+ public:
+  explicit ElasticPool(std::size_t max_threads) : max_threads_(std::max<std::size_t>(1, max_threads)) {}
+
+  // httplib calls enqueue() and shutdown() from its accept thread only, so
+  // threads_ needs no lock of its own.
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobs_.push_back(std::move(fn));
+    if (jobs_.size() > idle_ && threads_.size() < max_threads_) {
+      threads_.emplace_back([this] { work(); });
+    } else {
+      cv_.notify_one();
+    }
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      shutdown_ = true;
+    }
+    cv_.notify_all();
+    for (auto& thread : threads_) thread.join();
+  }
+
+ private:
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lock, [this] { return shutdown_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) return;  // shut down and drained
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  const std::size_t max_threads_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t idle_ = 0;
+  bool shutdown_ = false;
+};
+
+}  // namespace local_provider_detail
+
+class LocalProvider {
+ public:
+  using TimePoint = std::chrono::system_clock::time_point;
+  using Clock = std::function<TimePoint()>;
+
+  // A canned response served (FIFO per path) before normal behaviour.
+  struct Response {
+    int status = 200;
+    std::string content_type = "application/json";  // empty: httplib sends text/plain
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::chrono::milliseconds delay{0};  // simulates a slow server
+
+    static Response json(int status, std::string body) {
+      Response r;
+      r.status = status;
+      r.body = std::move(body);
+      return r;
+    }
+    static Response text(int status, std::string content_type, std::string body) {
+      Response r = json(status, std::move(body));
+      r.content_type = std::move(content_type);
+      return r;
+    }
+  };
+
+  static constexpr std::string_view kCoreRealm = "core";
+  static constexpr std::string_view kDeviceClientId = "device-client";
+  static constexpr std::string_view kServiceClientId = "svc";
+  static constexpr std::string_view kServiceClientSecret = "svc-secret";
+  static constexpr std::string_view kVyoptaRealm = "vyopta";
+  static constexpr std::string_view kVyoptaClientId = "vyopta";
+  static constexpr std::string_view kVyoptaHost = "login.vyopta.com";
+  static constexpr std::string_view kMasterRealm = "master";
+  static constexpr std::string_view kSidDeviceClientId = "device";
+  static constexpr std::string_view kSidDeviceClientSecret = "password";
+  static constexpr std::string_view kSidUserDeviceClientId = "userDevice";
+  static constexpr std::string_view kSidUserDeviceClientSecret = "password";
+  static constexpr std::string_view kAliceUsername = "alice";
+  static constexpr std::string_view kAlicePassword = "secret";
+  static constexpr std::string_view kAdministratorUsername = "administrator";
+  static constexpr std::string_view kAdministratorPassword = "password";
+
+  explicit LocalProvider(LocalProviderOptions options = {}) {
+    using httplib::Server;
+    auto handler = Server::Handler(
+        [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); });
+    server_.Get(".*", handler).Post(".*", handler).Put(".*", handler);
+    server_.Patch(".*", handler).Delete(".*", handler).Options(".*", handler);
+    server_.set_exception_handler(
+        [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          record_rejection(req, {500, "server_error", "provider bug: " + what, true});
+          write_error(res, {500, "server_error", what, true}, "");
+        });
+    // httplib writes headers and body separately; with Nagle on, each
+    // keep-alive response stalls on the peer's delayed ACK (~40 ms).
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(options.keep_alive_max_count);
+    server_.set_keep_alive_timeout(options.keep_alive_timeout_seconds);
+    auto max_threads = options.max_worker_threads;
+    server_.new_task_queue = [max_threads] { return new local_provider_detail::ElasticPool(max_threads); };
+    // The packaged library listens with a backlog of 5; remember the socket
+    // so we can raise it and a burst of client threads isn't SYN-dropped.
+    server_.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_socket_ = sock;
+    });
+
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0) throw std::runtime_error("LocalProvider: cannot bind 127.0.0.1");
+    ::listen(listen_socket_, SOMAXCONN);
+    base_url_ = "http://127.0.0.1:" + std::to_string(port_);
+    if (options.register_seed_clients) register_seed_defaults();
+
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      listen_returned_ = true;
+    });
+    // The socket already accepts connections (bound + listening), but stop()
+    // is a no-op until the accept loop runs, so returning earlier would let
+    // the destructor hang. httplib 0.11.4 has no wait_until_ready().
+    while (!server_.is_running()) {
+      if (listen_returned_) {
+        thread_.join();
+        throw std::runtime_error("LocalProvider: accept loop failed to start");
+      }
+      std::this_thread::yield();
+    }
+  }
+
+  ~LocalProvider() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;  // cut scripted delays short
+    }
+    stop_cv_.notify_all();
+    server_.stop();
+    thread_.join();
+  }
+
+  LocalProvider(const LocalProvider&) = delete;
+  LocalProvider& operator=(const LocalProvider&) = delete;
+
+  // --- addresses -----------------------------------------------------------
+  int port() const { return port_; }
+  std::string base_url() const { return base_url_; }
+
+  static std::string token_path(std::string_view realm = kCoreRealm) {
+    return "/realms/" + std::string(realm) + "/protocol/openid-connect/token";
+  }
+  static std::string device_path(std::string_view realm = kCoreRealm) {
+    return "/realms/" + std::string(realm) + "/protocol/openid-connect/auth/device";
+  }
+  // Keycloak < 17 layout, used by seeds 000 and 003.
+  static std::string legacy_token_path(std::string_view realm = kCoreRealm) {
+    return "/auth" + token_path(realm);
+  }
+  static std::string legacy_device_path(std::string_view realm = kCoreRealm) {
+    return "/auth" + device_path(realm);
+  }
+  static std::string sid_token_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/token";
+  }
+  static std::string sid_device_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/device_authorization";
+  }
+
+  std::string token_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + token_path(realm);
+  }
+  std::string device_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + device_path(realm);
+  }
+  std::string legacy_token_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + legacy_token_path(realm);
+  }
+  std::string legacy_device_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + legacy_device_path(realm);
+  }
+  std::string sid_token_endpoint(std::string_view realm = kMasterRealm) const {
+    return base_url_ + sid_token_path(realm);
+  }
+  std::string sid_device_endpoint(std::string_view realm = kMasterRealm) const {
+    return base_url_ + sid_device_path(realm);
+  }
+
+  // --- registry ------------------------------------------------------------
+  void add_client(ClientRegistration client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    realms_.insert(client.realm);
+    auto key = std::make_pair(client.realm, client.client_id);
+    clients_[key] = std::move(client);
+  }
+
+  void add_user(std::string realm, std::string username, std::string password) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    realms_.insert(realm);
+    users_[{std::move(realm), std::move(username)}] = std::move(password);
+  }
+
+  // --- device flow ---------------------------------------------------------
+  // Approves a pending, unexpired user code on behalf of `username`.
+  bool approve(std::string_view user_code,
+               std::string_view username = kAliceUsername) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto* grant = pending_device_grant_locked(user_code);
+    if (grant == nullptr) return false;
+    grant->state = DeviceState::approved;
+    grant->subject = std::string(username);
+    return true;
+  }
+
+  bool deny(std::string_view user_code) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto* grant = pending_device_grant_locked(user_code);
+    if (grant == nullptr) return false;
+    grant->state = DeviceState::denied;
+    return true;
+  }
+
+  std::vector<std::string> pending_user_codes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> codes;
+    for (const auto& entry : device_grants_) {
+      if (entry.second.state == DeviceState::pending) codes.push_back(entry.second.user_code);
+    }
+    return codes;
+  }
+
+  // Approve (as alice) after `polls` authorization_pending answers; 0 means
+  // the first poll succeeds, negative disables (the default).
+  void auto_approve_after_polls(int polls) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto_approve_after_ = polls < 0 ? std::nullopt : std::optional<int>(polls);
+  }
+
+  // RFC 8628 §3.5: answer slow_down (and add 5 s to the interval) when a
+  // device code is polled sooner than its interval on the provider clock.
+  void enforce_slow_down(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    enforce_slow_down_ = on;
+  }
+
+  void set_device_code_expires_in(int seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    device_expires_in_ = seconds;
+  }
+
+  void set_device_poll_interval(int seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    device_interval_ = seconds;
+  }
+
+  // --- provider time -------------------------------------------------------
+  // The clock is called with the provider mutex held: it must not call back
+  // into the provider.
+  void set_clock(Clock clock) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    clock_ = clock ? std::move(clock) : Clock(std::chrono::system_clock::now);
+  }
+
+  // Shifts provider time forward, on top of whatever clock is installed.
+  void advance_clock(std::chrono::seconds by) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    clock_offset_ += by;
+  }
+
+  TimePoint now() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return now_locked();
+  }
+
+  // --- scripting and recording --------------------------------------------
+  void enqueue(std::string path, Response response) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    scripts_[std::move(path)].push_back(std::move(response));
+  }
+
+  std::vector<RecordedRequest> requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+
+  std::vector<RecordedRequest> requests(std::string_view path) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<RecordedRequest> out;
+    for (const auto& r : requests_) {
+      if (r.path == path) out.push_back(r);
+    }
+    return out;
+  }
+
+  std::size_t request_count(std::string_view path) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<std::size_t>(std::count_if(
+        requests_.begin(), requests_.end(), [&](const RecordedRequest& r) { return r.path == path; }));
+  }
+
+  std::vector<Rejection> rejections() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return rejections_;
+  }
+
+  // Forgets recorded requests and rejections.
+  void clear_requests() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    requests_.clear();
+    rejections_.clear();
+  }
+
+  // Stops storing requests (e.g. for a long benchmark); rejections are
+  // always kept.
+  void set_recording(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    recording_ = on;
+  }
+
+ private:
+  using OAuthError = local_provider_detail::OAuthError;
+  using Json = nlohmann::ordered_json;  // keeps the providers' key order
+
+  enum class DeviceState { pending, approved, denied };
+  enum class Endpoint { none, token, device, verification };
+
+  struct Route {
+    Endpoint endpoint = Endpoint::none;
+    std::string realm;
+    Flavor style = Flavor::keycloak;  // which URL layout was used
+    std::string prefix;               // "" or "/auth"
+  };
+
+  // What every handler sees: the request plus its form, parsed once.
+  struct Inbound {
+    const httplib::Request& http;
+    FormFields form;
+    std::string form_problem;  // empty if the body is a well-formed form
+  };
+
+  struct DeviceGrant {
+    std::string realm, client_id, user_code, scope;
+    TimePoint expires_at;
+    int interval = 5;
+    DeviceState state = DeviceState::pending;
+    std::string subject;
+    int pending_polls = 0;
+    std::optional<TimePoint> last_poll;
+  };
+
+  struct RefreshGrant {
+    std::string realm, client_id, subject, scope, session_state;
+    TimePoint expires_at;
+  };
+
+  // The outcome of a grant, before tokens are minted.
+  struct Grant {
+    std::string subject;
+    std::string scope;
+    std::string session_state;
+    bool for_user = true;       // false: client_credentials (no id/refresh token)
+    bool refreshed = false;     // picks refresh_expires_in over first_...
+  };
+
+  struct GrantSpec {
+    std::string_view grant_type;
+    std::vector<std::string_view> required;  // also the grant's whitelist
+  };
+
+  static const GrantSpec* find_grant_spec(std::string_view grant_type) {
+    static const std::vector<GrantSpec> specs = {
+        {kGrantClientCredentials, {}},
+        {kGrantPassword, {"username", "password"}},
+        {kGrantRefreshToken, {"refresh_token"}},
+        {kGrantDeviceCode, {"device_code"}},
+    };
+    for (const auto& spec : specs) {
+      if (spec.grant_type == grant_type) return &spec;
+    }
+    return nullptr;
+  }
+
+  // Accepted on every token request besides the grant's own fields.
+  static constexpr std::string_view kCommonParams[] = {
+      "grant_type", "client_id", "client_secret", "scope", "resource", "audience"};
+
+  // --- request pipeline ----------------------------------------------------
+  void dispatch(const httplib::Request& req, httplib::Response& res) {
+    using namespace local_provider_detail;
+    Inbound in{req, {}, content_type_problem(req)};
+    if (in.form_problem.empty()) parse_form(req.body, in.form, in.form_problem);
+
+    std::optional<Response> scripted;
+    Route route;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (recording_) requests_.push_back(make_record(req, in));
+      auto it = scripts_.find(req.path);
+      if (it != scripts_.end() && !it->second.empty()) {
+        scripted = std::move(it->second.front());
+        it->second.pop_front();
+      }
+      route = match_route(req.path);
+      if (realms_.count(route.realm) == 0) route.endpoint = Endpoint::none;
+    }
+    if (scripted) return serve_scripted(*scripted, res);
+
+    try {
+      switch (route.endpoint) {
+        case Endpoint::token: return handle_token(in, route, res);
+        case Endpoint::device: return handle_device_authorization(in, route, res);
+        case Endpoint::verification: return handle_verification(in, res);
+        case Endpoint::none: break;
+      }
+      reject(404, "invalid_request", "no endpoint at " + req.method + " " + req.path);
+    } catch (const OAuthError& e) {
+      if (e.strict) record_rejection(req, e);
+      write_error(res, e, route.realm);
+    }
+  }
+
+  static Route match_route(std::string_view path) {
+    using local_provider_detail::starts_with;
+    Route route;
+    if (starts_with(path, "/auth/realms/")) {
+      route.prefix = "/auth";
+      path.remove_prefix(5);
+    }
+    bool keycloak = starts_with(path, "/realms/");
+    if (keycloak) path.remove_prefix(7);
+    if (!starts_with(path, "/")) return route;
+    path.remove_prefix(1);
+    auto slash = path.find('/');
+    if (slash == 0 || slash == std::string_view::npos) return route;
+    route.realm = std::string(path.substr(0, slash));
+    auto rest = path.substr(slash);
+    route.style = keycloak ? Flavor::keycloak : Flavor::simpleidserver;
+    if (keycloak) {
+      if (rest == "/protocol/openid-connect/token") route.endpoint = Endpoint::token;
+      if (rest == "/protocol/openid-connect/auth/device") route.endpoint = Endpoint::device;
+      if (rest == "/device") route.endpoint = Endpoint::verification;
+    } else if (route.prefix.empty()) {
+      if (rest == "/token") route.endpoint = Endpoint::token;
+      if (rest == "/device_authorization") route.endpoint = Endpoint::device;
+      if (rest == "/Device") route.endpoint = Endpoint::verification;
+    }
+    return route;
+  }
+
+  // Method, query, content type, form syntax and duplicates (RFC 6749 §3.2:
+  // parameters in the body, none repeated).
+  static const FormFields& require_form_post(const Inbound& in) {
+    using namespace local_provider_detail;
+    if (in.http.method != "POST") {
+      reject(405, "invalid_request", "HTTP method " + in.http.method + " not allowed, use POST");
+    }
+    if (in.http.target.find('?') != std::string::npos) {
+      reject(400, "invalid_request", "parameters belong in the form body, not the query");
+    }
+    if (!in.form_problem.empty()) reject(400, "invalid_request", in.form_problem);
+    std::set<std::string_view> seen;
+    for (const auto& field : in.form) {
+      if (!seen.insert(field.first).second) {
+        reject(400, "invalid_request", "duplicate parameter: " + field.first);
+      }
+    }
+    return in.form;
+  }
+
+  // Whitelist: kCommonParams plus `extra`.
+  static void require_known_params(const FormFields& form, const std::vector<std::string_view>& extra) {
+    for (const auto& field : form) {
+      if (std::find(std::begin(kCommonParams), std::end(kCommonParams), field.first) ==
+              std::end(kCommonParams) &&
+          std::find(extra.begin(), extra.end(), field.first) == extra.end()) {
+        local_provider_detail::reject(400, "invalid_request", "unexpected parameter: " + field.first);
+      }
+    }
+  }
+
+  void handle_token(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    const auto& form = require_form_post(in);
+    const auto* grant_type = find_field(form, "grant_type");
+    if (grant_type == nullptr || grant_type->empty()) {
+      reject(400, "invalid_request", "Missing form parameter: grant_type");
+    }
+    const GrantSpec* spec = find_grant_spec(*grant_type);
+    if (spec == nullptr) fail(400, "unsupported_grant_type", "Unsupported grant_type");
+    require_known_params(form, spec->required);
+    for (auto name : spec->required) {
+      const auto* value = find_field(form, name);
+      if (value == nullptr || value->empty()) {
+        reject(400, "invalid_request", "Missing parameter: " + std::string(name));
+      }
+    }
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto& client = authenticate_locked(in, route.realm);
+    if (std::find(client.grant_types.begin(), client.grant_types.end(), *grant_type) ==
+        client.grant_types.end()) {
+      fail(400, "unauthorized_client", "Client not allowed to use grant_type " + *grant_type);
+    }
+    const auto* scope = find_field(form, "scope");
+    std::string requested_scope = scope ? *scope : client.default_scope;
+    auto now = now_locked();
+    Grant grant;
+    if (*grant_type == kGrantClientCredentials) {
+      if (client.secret.empty()) {
+        fail(400, "unauthorized_client", "Public client not allowed to retrieve service account");
+      }
+      grant = {"service-account-" + client.client_id, requested_scope, uuid_locked(), false, false};
+    } else if (*grant_type == kGrantPassword) {
+      auto user = users_.find({client.realm, *find_field(form, "username")});
+      if (user == users_.end() || user->second != *find_field(form, "password")) {
+        fail(400, "invalid_grant", "Invalid user credentials");
+      }
+      grant = {user->first.second, requested_scope, uuid_locked(), true, false};
+    } else if (*grant_type == kGrantRefreshToken) {
+      grant = redeem_refresh_token_locked(client, *find_field(form, "refresh_token"), scope, now);
+    } else {
+      grant = poll_device_code_locked(client, *find_field(form, "device_code"), now);
+    }
+    write_json(res, 200, issue_tokens_locked(client, grant, now));
+  }
+
+  Grant redeem_refresh_token_locked(const ClientRegistration& client, const std::string& token,
+                                    const std::string* scope, TimePoint now) {
+    using namespace local_provider_detail;
+    auto it = refresh_grants_.find(token);
+    if (it == refresh_grants_.end()) fail(400, "invalid_grant", "Invalid refresh token");
+    RefreshGrant stored = it->second;
+    if (stored.realm != client.realm || stored.client_id != client.client_id) {
+      fail(400, "invalid_grant", "Token client and authorized client don't match");
+    }
+    refresh_grants_.erase(it);  // rotation: every refresh token is single-use
+    if (now >= stored.expires_at) fail(400, "invalid_grant", "Token is not active");
+    std::string granted = stored.scope;
+    if (scope != nullptr) {
+      auto allowed = scope_set(stored.scope);
+      for (const auto& s : scope_set(*scope)) {
+        if (allowed.count(s) == 0) fail(400, "invalid_scope", "Invalid scopes: " + *scope);
+      }
+      granted = *scope;
+    }
+    return {stored.subject, granted, stored.session_state, true, true};
+  }
+
+  Grant poll_device_code_locked(const ClientRegistration& client, const std::string& device_code,
+                                TimePoint now) {
+    using local_provider_detail::fail;
+    auto it = device_grants_.find(device_code);
+    if (it == device_grants_.end() || it->second.realm != client.realm ||
+        it->second.client_id != client.client_id) {
+      fail(400, "invalid_grant", "Device code not valid");
+    }
+    auto& device = it->second;
+    if (now >= device.expires_at) fail(400, "expired_token", "Device code is expired");
+    if (enforce_slow_down_ && device.last_poll &&
+        now - *device.last_poll < std::chrono::seconds(device.interval)) {
+      device.interval += 5;
+      device.last_poll = now;
+      fail(400, "slow_down", "Slow down");
+    }
+    device.last_poll = now;
+    if (device.state == DeviceState::pending && auto_approve_after_ &&
+        device.pending_polls >= *auto_approve_after_) {
+      device.state = DeviceState::approved;
+      device.subject = std::string(kAliceUsername);
+    }
+    switch (device.state) {
+      case DeviceState::denied:
+        fail(400, "access_denied", "The end user denied the authorization request");
+      case DeviceState::pending:
+        ++device.pending_polls;
+        fail(400, "authorization_pending", "The authorization request is still pending");
+      case DeviceState::approved:
+        break;
+    }
+    Grant grant{device.subject, device.scope, uuid_locked(), true, false};
+    device_grants_.erase(it);  // a device code yields tokens once
+    return grant;
+  }
+
+  void handle_device_authorization(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    const auto& form = require_form_post(in);
+    // grant_type is not a device authorization parameter (seed 002's prose
+    // mentions it, its example doesn't send it).
+    if (find_field(form, "grant_type") != nullptr) reject(400, "invalid_request", "unexpected parameter: grant_type");
+    require_known_params(form, {});
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto& client = authenticate_locked(in, route.realm);
+    if (std::find(client.grant_types.begin(), client.grant_types.end(), kGrantDeviceCode) ==
+        client.grant_types.end()) {
+      fail(400, "unauthorized_client",
+           "Client is not allowed to initiate OAuth 2.0 Device Authorization Grant. "
+           "The flow is disabled for the client.");
+    }
+    const auto* scope = find_field(form, "scope");
+    DeviceGrant device;
+    device.realm = client.realm;
+    device.client_id = client.client_id;
+    device.scope = scope ? *scope : client.default_scope;
+    device.expires_at = now_locked() + std::chrono::seconds(device_expires_in_);
+    device.interval = device_interval_;
+    // Keycloak: 43-char random code and "XCMX-RRUL" user codes; SimpleIdServer:
+    // UUID and 4-digit user codes (seed 002).
+    do {
+      device.user_code = route.style == Flavor::keycloak ? keycloak_user_code_locked()
+                                                         : std::to_string(1000 + random_locked() % 9000);
+    } while (user_code_taken_locked(device.user_code));
+    std::string device_code = route.style == Flavor::keycloak
+                                  ? base64_encode(random_bytes_locked(32), true)
+                                  : uuid_locked();
+    std::string verification = route.style == Flavor::keycloak
+                                   ? base_url_ + route.prefix + "/realms/" + route.realm + "/device"
+                                   : base_url_ + "/" + route.realm + "/Device";
+    std::string query = route.style == Flavor::keycloak ? "?user_code=" : "?userCode=";
+    Json body;
+    body["device_code"] = device_code;
+    body["user_code"] = device.user_code;
+    body["verification_uri"] = verification;
+    body["verification_uri_complete"] = verification + query + device.user_code;
+    body["expires_in"] = device_expires_in_;
+    body["interval"] = device.interval;
+    device_grants_.emplace(std::move(device_code), std::move(device));
+    write_json(res, 200, body);
+  }
+
+  // The user-facing verification page, so a human can finish the demo in a
+  // browser: GET with the user code approves it as alice.
+  void handle_verification(const Inbound& in, httplib::Response& res) {
+    using local_provider_detail::reject;
+    if (in.http.method != "GET") reject(405, "invalid_request", "use GET");
+    std::string code = in.http.has_param("user_code") ? in.http.get_param_value("user_code")
+                                                      : in.http.get_param_value("userCode");
+    if (code.empty()) {
+      res.set_content("<form><input name=\"user_code\"><button>Approve</button></form>", "text/html");
+    } else if (approve(code)) {
+      res.set_content("<p>Device approved.</p>", "text/html");
+    } else {
+      res.status = 400;
+      res.set_content("<p>Invalid or expired code.</p>", "text/html");
+    }
+  }
+
+  // client_secret_basic or client_secret_post (never both); public clients
+  // send only client_id. Seed 003's Host requirement is checked here too.
+  const ClientRegistration& authenticate_locked(const Inbound& in, const std::string& realm) const {
+    using namespace local_provider_detail;
+    const auto* body_id = find_field(in.form, "client_id");
+    const auto* body_secret = find_field(in.form, "client_secret");
+    std::optional<std::pair<std::string, std::string>> basic;
+    auto authorization_count = in.http.get_header_value_count("Authorization");
+    if (authorization_count > 1) reject(400, "invalid_request", "multiple Authorization headers");
+    if (authorization_count == 1) basic = parse_basic(in.http.get_header_value("Authorization"));
+    if (basic && body_secret) {
+      reject(400, "invalid_request",
+             "client used both client_secret_basic and client_secret_post (RFC 6749 §2.3)");
+    }
+    if (basic && body_id && *body_id != basic->first) {
+      reject(400, "invalid_request", "client_id in body differs from HTTP Basic credentials");
+    }
+    if (!basic && !body_id) reject(400, "invalid_request", "Missing parameter: client_id");
+    const std::string& id = basic ? basic->first : *body_id;
+    const std::string* secret = basic ? &basic->second : body_secret;
+
+    auto it = clients_.find({realm, id});
+    if (it == clients_.end()) fail(401, "invalid_client", "Invalid client or Invalid client credentials");
+    const auto& client = it->second;
+    if (!client.required_host.empty() &&
+        lower(in.http.get_header_value("Host")) != lower(client.required_host)) {
+      reject(400, "invalid_request", "Host header must be " + client.required_host + ", got '" +
+                                         in.http.get_header_value("Host") + "'");
+    }
+    if (client.secret.empty()) {
+      if (secret != nullptr) reject(400, "invalid_request", "public client must not send a client secret");
+    } else if (secret == nullptr) {
+      fail(401, "invalid_client", "Client secret not provided in request");
+    } else if (*secret != client.secret) {
+      fail(401, "invalid_client", "Invalid client or Invalid client credentials");
+    }
+    return client;
+  }
+
+  // RFC 6749 §2.3.1: Basic base64(urlencode(id) ":" urlencode(secret)).
+  static std::pair<std::string, std::string> parse_basic(const std::string& header) {
+    using namespace local_provider_detail;
+    auto space = header.find(' ');
+    if (space == std::string::npos || lower(header.substr(0, space)) != "basic") {
+      reject(401, "invalid_client", "unsupported client authentication scheme");
+    }
+    auto decoded = base64_decode(trim(std::string_view(header).substr(space + 1)));
+    auto colon = decoded ? decoded->find(':') : std::string::npos;
+    std::pair<std::string, std::string> credentials;
+    std::string error;
+    if (colon == std::string::npos ||
+        !form_decode(std::string_view(*decoded).substr(0, colon), credentials.first, error) ||
+        !form_decode(std::string_view(*decoded).substr(colon + 1), credentials.second, error)) {
+      reject(401, "invalid_client", "malformed HTTP Basic credentials" + (error.empty() ? "" : ": " + error));
+    }
+    return credentials;
+  }
+
+  // --- token minting -------------------------------------------------------
+  Json issue_tokens_locked(const ClientRegistration& client, const Grant& grant, TimePoint now) {
+    bool keycloak = client.flavor == Flavor::keycloak;
+    std::string issuer = keycloak ? base_url_ + "/realms/" + client.realm : base_url_ + "/" + client.realm;
+    auto iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+
+    Json access;
+    access["exp"] = iat + client.expires_in;
+    access["iat"] = iat;
+    access["jti"] = "lp-" + std::to_string(++issued_) + "-" + uuid_locked();
+    access["iss"] = issuer;
+    access["sub"] = grant.subject;
+    access["typ"] = "Bearer";
+    access["azp"] = client.client_id;
+    access["client_id"] = client.client_id;
+    access["scope"] = grant.scope;
+    access["session_state"] = grant.session_state;
+    std::string access_token = mint_jwt_locked("RS256", access, 64);
+
+    std::optional<std::string> refresh_token;
+    int refresh_expires_in = 0;
+    if (client.issue_refresh_token && grant.for_user) {
+      refresh_expires_in = grant.refreshed || client.first_refresh_expires_in <= 0
+                               ? client.refresh_expires_in
+                               : client.first_refresh_expires_in;
+      if (keycloak) {
+        Json refresh = access;
+        refresh["exp"] = iat + refresh_expires_in;
+        refresh["jti"] = "lp-" + std::to_string(++issued_) + "-" + uuid_locked();
+        refresh["typ"] = "Refresh";
+        refresh_token = mint_jwt_locked("HS256", refresh, 32);
+      } else {
+        refresh_token = uuid_locked();
+      }
+      refresh_grants_[*refresh_token] = {client.realm, client.client_id, grant.subject, grant.scope,
+                                         grant.session_state, now + std::chrono::seconds(refresh_expires_in)};
+    }
+
+    std::optional<std::string> id_token;
+    if (grant.for_user && local_provider_detail::scope_set(grant.scope).count("openid") != 0) {
+      Json id;
+      id["aud"] = Json::array({client.client_id});
+      id["azp"] = client.client_id;
+      id["sub"] = grant.subject;
+      id["exp"] = iat + client.expires_in;
+      id["iat"] = iat;
+      id["iss"] = issuer;
+      id["sid"] = grant.session_state;
+      id_token = mint_jwt_locked(keycloak ? "RS256" : "ES256", id, 64);
+    }
+
+    Json body;
+    if (keycloak) {
+      body["access_token"] = access_token;
+      body["expires_in"] = client.expires_in;
+      body["refresh_expires_in"] = refresh_expires_in;
+      if (refresh_token) body["refresh_token"] = *refresh_token;
+      body["token_type"] = client.token_type;
+      if (id_token) body["id_token"] = *id_token;
+      body["not-before-policy"] = client.not_before_policy;
+      body["session_state"] = grant.session_state;
+      body["scope"] = grant.scope;
+    } else {
+      body["expires_in"] = client.expires_in;
+      body["scope"] = grant.scope;
+      body["access_token"] = access_token;
+      if (id_token) body["id_token"] = *id_token;
+      if (refresh_token) body["refresh_token"] = *refresh_token;
+      body["token_type"] = client.token_type;
+    }
+    return body;
+  }
+
+  // JWT-shaped (header.payload.signature, base64url); the signature is random
+  // bytes: clients must treat tokens as opaque.
+  std::string mint_jwt_locked(std::string_view alg, const Json& payload, std::size_t signature_bytes) {
+    using local_provider_detail::base64_encode;
+    Json header;
+    header["alg"] = std::string(alg);
+    header["typ"] = "JWT";
+    header["kid"] = "local-provider";
+    return base64_encode(header.dump(), true) + "." + base64_encode(payload.dump(), true) + "." +
+           base64_encode(random_bytes_locked(signature_bytes), true);
+  }
+
+  // --- small helpers -------------------------------------------------------
+  TimePoint now_locked() const { return clock_() + clock_offset_; }
+
+  std::uint64_t random_locked() { return rng_(); }
+
+  std::string random_bytes_locked(std::size_t n) {
+    std::string out;
+    while (out.size() < n) {
+      auto v = rng_();
+      for (int i = 0; i < 8 && out.size() < n; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
+    }
+    return out;
+  }
+
+  std::string uuid_locked() {
+    auto bytes = random_bytes_locked(16);
+    bytes[6] = static_cast<char>((bytes[6] & 0x0F) | 0x40);  // version 4
+    bytes[8] = static_cast<char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+      auto b = static_cast<unsigned char>(bytes[i]);
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+    return out;
+  }
+
+  std::string keycloak_user_code_locked() {
+    static constexpr char kLetters[] = "BCDFGHJKLMNPQRSTVWXZ";  // no vowels: no words
+    std::string code;
+    for (int i = 0; i < 8; ++i) {
+      if (i == 4) code += '-';
+      code += kLetters[random_locked() % (sizeof(kLetters) - 1)];
+    }
+    return code;
+  }
+
+  bool user_code_taken_locked(const std::string& user_code) const {
+    return std::any_of(device_grants_.begin(), device_grants_.end(),
+                       [&](const auto& entry) { return entry.second.user_code == user_code; });
+  }
+
+  DeviceGrant* pending_device_grant_locked(std::string_view user_code) {
+    auto now = now_locked();
+    for (auto& entry : device_grants_) {
+      auto& device = entry.second;
+      if (device.user_code == user_code && device.state == DeviceState::pending && now < device.expires_at) {
+        return &device;
+      }
+    }
+    return nullptr;
+  }
+
+  static RecordedRequest make_record(const httplib::Request& req, const Inbound& in) {
+    RecordedRequest record{req.method, req.path, req.target, req.headers, req.body, in.form, req.remote_port};
+    // httplib's server injects these pseudo-headers; the client never sent them.
+    for (const char* pseudo : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"}) {
+      record.headers.erase(pseudo);
+    }
+    return record;
+  }
+
+  void record_rejection(const httplib::Request& req, const OAuthError& e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rejections_.push_back({req.method, req.path, e.status, e.error, e.description});
+  }
+
+  void serve_scripted(const Response& scripted, httplib::Response& res) {
+    if (scripted.delay.count() > 0) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      stop_cv_.wait_for(lock, scripted.delay, [this] { return stopping_; });
+    }
+    res.status = scripted.status;
+    for (const auto& header : scripted.headers) res.set_header(header.first, header.second);
+    if (scripted.content_type.empty()) {
+      res.body = scripted.body;
+    } else {
+      res.set_content(scripted.body, scripted.content_type);
+    }
+  }
+
+  static void write_json(httplib::Response& res, int status, const Json& body) {
+    res.status = status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Pragma", "no-cache");
+    res.set_content(body.dump(), "application/json");
+  }
+
+  // RFC 6749 §5.2 error body.
+  static void write_error(httplib::Response& res, const OAuthError& e, const std::string& realm) {
+    Json body;
+    body["error"] = e.error;
+    body["error_description"] = e.description;
+    if (e.status == 401) res.set_header("WWW-Authenticate", "Basic realm=\"" + realm + "\"");
+    if (e.status == 405) res.set_header("Allow", "POST");
+    write_json(res, e.status, body);
+  }
+
+  void register_seed_defaults() {
+    auto client = [](std::string_view realm, std::string_view id, std::string_view secret,
+                     std::vector<std::string> grants, int expires_in, std::string scope, Flavor flavor) {
+      ClientRegistration c;
+      c.realm = std::string(realm);
+      c.client_id = std::string(id);
+      c.secret = std::string(secret);
+      c.grant_types = std::move(grants);
+      c.expires_in = expires_in;
+      c.default_scope = std::move(scope);
+      c.flavor = flavor;
+      return c;
+    };
+    const std::string device_code(kGrantDeviceCode), refresh(kGrantRefreshToken),
+        password(kGrantPassword), client_credentials(kGrantClientCredentials);
+
+    auto device_client = client(kCoreRealm, kDeviceClientId, "", {device_code, refresh}, 86375, "",
+                                Flavor::keycloak);
+    device_client.first_refresh_expires_in = 1775;
+    add_client(device_client);
+
+    auto svc = client(kCoreRealm, kServiceClientId, kServiceClientSecret, {client_credentials}, 300,
+                      "profile email", Flavor::keycloak);
+    svc.issue_refresh_token = false;
+    add_client(svc);
+
+    auto vyopta = client(kVyoptaRealm, kVyoptaClientId, "", {password}, 300, "email profile",
+                         Flavor::keycloak);
+    vyopta.required_host = std::string(kVyoptaHost);
+    vyopta.token_type = "bearer";
+    vyopta.not_before_policy = 1533920635;
+    add_client(vyopta);
+
+    add_client(client(kMasterRealm, kSidDeviceClientId, kSidDeviceClientSecret,
+                      {client_credentials, device_code, refresh}, 1800, "networks", Flavor::simpleidserver));
+    add_client(client(kMasterRealm, kSidUserDeviceClientId, kSidUserDeviceClientSecret, {password, refresh},
+                      1800, "openid profile", Flavor::simpleidserver));
+
+    for (auto realm : {kCoreRealm, kVyoptaRealm, kMasterRealm}) {
+      add_user(std::string(realm), std::string(kAliceUsername), std::string(kAlicePassword));
+    }
+    add_user(std::string(kMasterRealm), std::string(kAdministratorUsername),
+             std::string(kAdministratorPassword));
+  }
+
+  // Configured before the server thread starts; read-only afterwards.
+  httplib::Server server_;
+  int port_ = -1;
+  socket_t listen_socket_ = INVALID_SOCKET;
+  std::string base_url_;
+  std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
+
+  // Everything below is guarded by mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::set<std::string> realms_;
+  std::map<std::pair<std::string, std::string>, ClientRegistration> clients_;  // (realm, client_id)
+  std::map<std::pair<std::string, std::string>, std::string> users_;  // (realm, username) -> password
+  std::map<std::string, DeviceGrant> device_grants_;  // by device_code
+  std::map<std::string, RefreshGrant> refresh_grants_;  // by refresh token
+  std::map<std::string, std::deque<Response>> scripts_;  // by path
+  std::vector<RecordedRequest> requests_;
+  std::vector<Rejection> rejections_;
+  bool recording_ = true;
+  Clock clock_ = std::chrono::system_clock::now;
+  std::chrono::seconds clock_offset_{0};
+  std::optional<int> auto_approve_after_;
+  bool enforce_slow_down_ = false;
+  int device_expires_in_ = 600;
+  int device_interval_ = 5;
+  std::uint64_t issued_ = 0;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+using ScriptedResponse = LocalProvider::Response;
+
+}  // namespace oidc_testing
