@@ -22,9 +22,11 @@ inline bool is_sensitive_name(std::string_view name) noexcept {
   return false;
 }
 
+// Characters of JWTs, opaque tokens and Base64 bodies. '=' is left out so "name=value" keeps its
+// name; Base64 padding left behind after a masked run reveals nothing.
 inline bool is_token_char(char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~' || c == '+' || c == '=';
+         c == '.' || c == '~' || c == '+';
 }
 
 // Makes a short, single-line excerpt of a server body that is safe to put in an error message:

@@ -1,0 +1,30 @@
+#include "oidc/detail/redact.hpp"
+
+#include <gtest/gtest.h>
+
+using oidc::detail::redacted_snippet;
+
+TEST(RedactedSnippet, MasksCredentialMembersOfJson) {
+  const auto s = redacted_snippet(R"({"access_token":"abc","refresh_token":"def","note":"hi","id_token":"x"})", {});
+  EXPECT_EQ(s, R"({"access_token":"[redacted]","id_token":"[redacted]","note":"hi","refresh_token":"[redacted]"})");
+}
+
+TEST(RedactedSnippet, MasksSentSecretsAndLongTokenRuns) {
+  const auto s = redacted_snippet("user pw=hunter2 token=abcdefghijabcdefghijabcdefghij end", {"hunter2"});
+  EXPECT_EQ(s, "user pw=[redacted] token=[redacted] end");
+}
+
+TEST(RedactedSnippet, KeepsWordsAndCollapsesWhitespaceToOneLine) {
+  EXPECT_EQ(redacted_snippet("<h1>Service\n\n  Unavailable</h1>\r\n", {}), "<h1>Service Unavailable</h1> ");
+}
+
+TEST(RedactedSnippet, TruncatesLongBodies) {
+  const auto s = redacted_snippet(std::string(300, 'a') + " " + std::string(5000, 'b'), {}, 50);
+  EXPECT_EQ(s, "[redacted] [redacted]...");
+  const auto words = redacted_snippet(std::string(2000, ' ') + "word word word word word word", {}, 10);
+  EXPECT_LE(words.size(), 13u);
+}
+
+TEST(RedactedSnippet, ControlCharactersAreReplaced) {
+  EXPECT_EQ(redacted_snippet(std::string("a\x01" "b"), {}), "a?b");
+}
