@@ -67,6 +67,15 @@ struct MyHttpStack {
   });
 }
 
+[[maybe_unused]] void authorized(const std::shared_ptr<oidc::TokenSource>& source) {
+  auto api = oidc::make_authorized_transport(source, oidc::make_curl_transport());
+  oidc::HttpRequest get;
+  get.method = "GET";
+  get.url = "https://api.example.com/v1/networks";
+  oidc::HttpResponse r = api->send(get);
+  (void)r;
+}
+
 }  // namespace
 
 int main() { return 0; }

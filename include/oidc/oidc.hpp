@@ -2,6 +2,7 @@
 #define OIDC_OIDC_HPP
 
 // Umbrella header: the whole public API.
+#include "oidc/authorized_transport.hpp"
 #include "oidc/cancel.hpp"
 #include "oidc/client.hpp"
 #include "oidc/client_auth.hpp"

@@ -31,6 +31,9 @@ class TokenSource {
   [[nodiscard]] virtual std::shared_ptr<const Token> token() = 0;
   // The Authorization header value for token(): "Bearer eyJ...".
   [[nodiscard]] virtual std::string authorization_header() { return token()->authorization_header(); }
+  // Tells the source its token was refused (a resource server answered 401): a caching source
+  // drops it so the next call renews. Sources that cannot renew ignore it.
+  virtual void invalidate() {}
 };
 
 // Always the same token: for tests, and for tokens managed elsewhere.
@@ -110,7 +113,7 @@ class CachingTokenSource final : public TokenSource {
 
   // Forgets the cached token (say, a resource server answered 401): the next call renews. The
   // refresh token, if any, is kept for that renewal.
-  void invalidate() {
+  void invalidate() override {
     std::lock_guard<std::mutex> lock(mutex_);
     if (entry_) {
       auto e = std::make_shared<Entry>(*entry_);
