@@ -137,7 +137,7 @@ class Client {
 
   // A cached, self-renewing source of this grant's tokens (see CachingTokenSource). Renewal uses
   // the refresh token while it is usable and re-runs the grant otherwise, or when the refresh is
-  // refused (invalid_grant), as servers without refresh require (seed 003).
+  // refused (invalid_grant, unauthorized_client), as servers without refresh require (seed 003).
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::client_credentials grant,
                                                                  TokenSourceOptions options = {}) const {
     return regrant_source(std::move(grant), std::move(options));
@@ -150,7 +150,7 @@ class Client {
 
   // A source for a token obtained interactively (device flow, authorization code): it can only be
   // renewed by refresh. When that is impossible (no refresh token, expired, or refused with
-  // invalid_grant) callers get errc::interaction_required: the user must log in again.
+  // invalid_grant or unauthorized_client) callers get errc::interaction_required: the user must log in again.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Token initial,
                                                                  TokenSourceOptions options = {}) const {
     options.initial = std::move(initial);
@@ -161,9 +161,9 @@ class Client {
           try {
             return self.refresh(*current);
           } catch (const Error& e) {
-            if (e.oauth_code() != "invalid_grant") throw;
+            if (!refresh_refused(e)) throw;
             throw Error(errc::interaction_required, "token renewal",
-                        "the refresh token was refused (invalid_grant); log in again");
+                        "the refresh token was refused (" + e.oauth_code() + "); log in again");
           }
         },
         state_->config.clock, std::move(options));
@@ -246,6 +246,15 @@ class Client {
     ClientConfig config;
   };
 
+  // The server will not take this refresh token, now or later: invalid_grant (expired, revoked,
+  // rotated), or a client not allowed to refresh at all (unauthorized_client, as seed 003's
+  // server answers). Transport failures and server errors are not refusals.
+  static bool refresh_refused(const Error& e) {
+    const auto& code = e.oauth_code();
+    return code == "invalid_grant" || code == "unauthorized_client" || code == "unsupported_grant_type" ||
+           code == "invalid_scope";
+  }
+
   template <class Grant>
   std::shared_ptr<CachingTokenSource> regrant_source(Grant grant, TokenSourceOptions options) const {
     Client self = *this;
@@ -255,7 +264,7 @@ class Client {
             try {
               return self.refresh(*current, {grant.scope, grant.extra});
             } catch (const Error& e) {
-              if (e.oauth_code() != "invalid_grant") throw;  // refused: fall back to the grant
+              if (!refresh_refused(e)) throw;  // refused: fall back to the grant
             }
           }
           return self.request_token(grant.form());

@@ -179,3 +179,13 @@ TEST(TokenResponse, ErrorSnippetsNeverContainTokensOrSentSecrets) {
   EXPECT_EQ(std::string(e2.what()).find("tok-123"), std::string::npos) << e2.what();
   EXPECT_NE(std::string(e2.what()).find("maintenance"), std::string::npos) << e2.what();
 }
+
+TEST(TokenResponse, SentSecretsEchoedInErrorDescriptionAreMasked) {
+  const auto e = parse_error(
+      json_response(400, R"({"error":"invalid_grant","error_description":"unknown refresh token rt-42 for client","error_uri":"https://e/?t=rt-42"})"),
+      {"rt-42"});
+  ASSERT_TRUE(e.oauth());
+  EXPECT_EQ(e.oauth()->error_description, "unknown refresh token [redacted] for client");
+  EXPECT_EQ(e.oauth()->error_uri, "https://e/?t=[redacted]");
+  EXPECT_EQ(std::string(e.what()).find("rt-42"), std::string::npos);
+}

@@ -29,12 +29,23 @@ inline bool is_token_char(char c) noexcept {
          c == '.' || c == '~' || c == '+';
 }
 
+inline constexpr std::string_view redaction_mask = "[redacted]";
+
+// Replaces every occurrence of each secret in `text` with the mask.
+inline void mask_values(std::string& text, const std::vector<std::string_view>& secrets) {
+  for (auto secret : secrets) {
+    if (secret.empty()) continue;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + redaction_mask.size()))
+      text.replace(pos, secret.size(), redaction_mask);
+  }
+}
+
 // Makes a short, single-line excerpt of a server body that is safe to put in an error message:
 // credential members of JSON are masked, every value the request sent as a secret is masked, and so
 // is any long run of token characters (a JWT or opaque token echoed inside an HTML page).
 inline std::string redacted_snippet(std::string_view body, const std::vector<std::string_view>& secrets,
                                     std::size_t max_chars = 200) {
-  static constexpr std::string_view mask = "[redacted]";
+  constexpr std::string_view mask = redaction_mask;
   static constexpr std::size_t long_run = 20;  // shorter runs are words, not credentials
   std::string text;
   bool cut = false;
@@ -47,11 +58,7 @@ inline std::string redacted_snippet(std::string_view body, const std::vector<std
     text.assign(body.substr(0, max_chars * 8));  // enough to fill the excerpt after masking
     cut = body.size() > text.size();
   }
-  for (auto secret : secrets) {
-    if (secret.empty()) continue;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + mask.size()))
-      text.replace(pos, secret.size(), mask);
-  }
+  mask_values(text, secrets);
   std::string out;
   std::size_t i = 0;
   while (i < text.size() && out.size() < max_chars) {

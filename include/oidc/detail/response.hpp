@@ -52,13 +52,18 @@ inline std::string string_member(const nlohmann::json& obj, const char* name) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
-[[noreturn]] inline void throw_oauth_error(const nlohmann::json& obj, int status, std::string operation) {
+// A server may echo what it was sent in its description; the sent secrets are masked there too.
+[[noreturn]] inline void throw_oauth_error(const nlohmann::json& obj, int status, std::string operation,
+                                           const std::vector<std::string_view>& secrets) {
   Error::Details d;
   d.code = errc::oauth_error;
   d.operation = std::move(operation);
   d.http_status = status;
   d.oauth = OAuthError{string_member(obj, "error"), string_member(obj, "error_description"),
                        string_member(obj, "error_uri")};
+  mask_values(d.oauth->error, secrets);
+  mask_values(d.oauth->error_description, secrets);
+  mask_values(d.oauth->error_uri, secrets);
   throw Error(std::move(d));
 }
 
@@ -69,7 +74,7 @@ inline std::string string_member(const nlohmann::json& obj, const char* name) {
 inline nlohmann::json parse_oauth_response(const HttpResponse& r, const std::string& operation,
                                            const std::vector<std::string_view>& secrets) {
   const auto obj = body_as_object(r);
-  if (obj && obj->contains("error") && (*obj)["error"].is_string()) throw_oauth_error(*obj, r.status, operation);
+  if (obj && obj->contains("error") && (*obj)["error"].is_string()) throw_oauth_error(*obj, r.status, operation, secrets);
   if (!r.ok() || !obj) {
     Error::Details d;
     d.code = r.ok() ? errc::parse : errc::http_status;

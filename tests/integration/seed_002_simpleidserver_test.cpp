@@ -1,0 +1,282 @@
+// Seed 002 (SimpleIdServer 4.0.4-rc1, realm "master"): client credentials, resource owner password
+// and device flow, replayed through the real libcurl transport against the LocalProvider.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fake_clock.hpp"
+#include "local_provider.hpp"
+#include "oidc/client.hpp"
+#include "oidc/curl_transport.hpp"
+#include "oidc/detail/form.hpp"
+#include "seed_documents.hpp"
+
+using namespace std::chrono_literals;
+using oidc::Client;
+using oidc::ClientAuthMethod;
+using oidc::ClientConfig;
+using oidc::DevicePollOptions;
+using oidc::DevicePollProgress;
+using oidc::Params;
+using oidc_testing::FakeClock;
+using oidc_testing::LocalProvider;
+using oidc_testing::RecordedRequest;
+namespace seeds = oidc_testing::seeds;
+
+namespace {
+
+constexpr const char* kDeviceGrantType = "urn:ietf:params:oauth:grant-type:device_code";
+
+std::string str(std::string_view s) { return std::string(s); }
+
+std::vector<std::string> sorted_names(const Params& fields) {
+  std::vector<std::string> names;
+  for (const auto& field : fields) names.push_back(field.first);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool is_uuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && std::string("0123456789abcdef").find(s[i]) == std::string::npos) return false;
+  }
+  return true;
+}
+
+class Seed002SimpleIdServer : public ::testing::Test {
+ protected:
+  LocalProvider provider;  // first: outlives every Client and curl transport of a test
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
+
+  void TearDown() override {
+    for (const auto& r : provider.rejections())
+      ADD_FAILURE() << "provider rejected " << r.path << ": " << r.reason;
+  }
+
+  // Every seed 002 request carries client_id and client_secret in the body (client_secret_post).
+  ClientConfig config(std::string_view client_id, std::string_view secret) const {
+    ClientConfig c;
+    c.token_endpoint = provider.sid_token_endpoint();
+    // Seed 002 shows the device request going to "/token"; RFC 8628 §3.1 sends it to the separate
+    // device authorization endpoint (SimpleIdServer: /<realm>/device_authorization).
+    c.device_authorization_endpoint = provider.sid_device_endpoint();
+    c.client_id = str(client_id);
+    c.client_secret = str(secret);
+    c.auth_method = ClientAuthMethod::client_secret_post;
+    c.transport = oidc::make_curl_transport();
+    c.clock = clock;
+    return c;
+  }
+
+  void expect_form_post_headers(const RecordedRequest& r) const {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.headers.count("Content-Type"), 1u);
+    // Seed 002 writes "Content-Type: x-www-form-urlencoded"; RFC 6749 §4.4.2 / Appendix B need the
+    // full media type application/x-www-form-urlencoded.
+    EXPECT_EQ(r.header("Content-Type"), "application/x-www-form-urlencoded");
+    EXPECT_EQ(r.header("Accept"), "application/json");
+    EXPECT_EQ(r.header("Host"), "127.0.0.1:" + std::to_string(provider.port()));
+    EXPECT_FALSE(r.has_header("Authorization"));  // client_secret_post only: never both methods
+  }
+};
+
+}  // namespace
+
+TEST_F(Seed002SimpleIdServer, ClientCredentialsWithScopeNetworks) {
+  const Client client(config(LocalProvider::kSidDeviceClientId, LocalProvider::kSidDeviceClientSecret));
+  const auto token = client.client_credentials({"networks"});
+
+  const auto requests = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& r = requests[0];
+  expect_form_post_headers(r);
+  const Params expected{{"grant_type", "client_credentials"},
+                        {"scope", "networks"},
+                        {"client_id", "device"},
+                        {"client_secret", "password"}};
+  EXPECT_EQ(r.form, expected);
+  // Same fields as the document's verbatim body (whose order is client_id, grant_type, ...).
+  const auto seed_form = oidc::detail::form_decode(seeds::kSeed002ClientCredentialsRequestBody);
+  EXPECT_EQ(sorted_names(r.form), sorted_names(seed_form));
+  for (const auto& [name, value] : seed_form) EXPECT_EQ(r.form_value(name), value) << name;
+
+  EXPECT_EQ(token.type(), "Bearer");
+  EXPECT_EQ(token.scope, "networks");
+  EXPECT_EQ(*token.expiry, clock->now() + 1800s);
+  EXPECT_FALSE(token.has_refresh_token());  // no user, no refresh token
+  EXPECT_TRUE(token.id_token.empty());
+  EXPECT_FALSE(token.refresh_expiry.has_value());  // SimpleIdServer sends no refresh_expires_in
+}
+
+TEST_F(Seed002SimpleIdServer, ClientCredentialsAlsoAcceptedWithClientSecretBasic) {
+  auto cfg = config(LocalProvider::kSidDeviceClientId, LocalProvider::kSidDeviceClientSecret);
+  cfg.auth_method = ClientAuthMethod::client_secret_basic;
+  const Client client(cfg);
+  const auto token = client.client_credentials({"networks"});
+
+  const auto requests = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("Authorization"), "Basic ZGV2aWNlOnBhc3N3b3Jk");  // device:password
+  const Params expected{{"grant_type", "client_credentials"}, {"scope", "networks"}};
+  EXPECT_EQ(requests[0].form, expected);
+  EXPECT_EQ(token.scope, "networks");
+}
+
+TEST_F(Seed002SimpleIdServer, PasswordGrantWithOpenIdScopeReturnsIdAndRefreshTokens) {
+  const Client client(config(LocalProvider::kSidUserDeviceClientId, LocalProvider::kSidUserDeviceClientSecret));
+  const auto token = client.password(str(LocalProvider::kAdministratorUsername),
+                                     str(LocalProvider::kAdministratorPassword), {"openid profile"});
+
+  const auto requests = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& r = requests[0];
+  expect_form_post_headers(r);
+  const Params expected{{"grant_type", "password"},
+                        {"username", "administrator"},
+                        {"password", "password"},
+                        {"scope", "openid profile"},
+                        {"client_id", "userDevice"},
+                        {"client_secret", "password"}};
+  EXPECT_EQ(r.form, expected);
+  // The document shows the scope with a raw space; RFC 6749 Appendix B encodes it ('+').
+  EXPECT_NE(r.body.find("&scope=openid+profile&"), std::string::npos) << r.body;
+  EXPECT_EQ(sorted_names(r.form),
+            sorted_names(oidc::detail::form_decode(seeds::kSeed002PasswordRequestBodyTemplate)));
+
+  EXPECT_FALSE(token.id_token.empty());
+  EXPECT_EQ(std::count(token.id_token.expose().begin(), token.id_token.expose().end(), '.'), 2);
+  ASSERT_TRUE(token.has_refresh_token());
+  EXPECT_TRUE(is_uuid(token.refresh_token.expose())) << "SimpleIdServer refresh tokens are opaque UUIDs";
+  EXPECT_EQ(token.scope, "openid profile");
+  EXPECT_EQ(token.type(), "Bearer");
+  EXPECT_EQ(*token.expiry, clock->now() + 1800s);
+  EXPECT_FALSE(token.refresh_expiry.has_value());
+  EXPECT_FALSE(token.extra.contains("id_token"));
+  EXPECT_FALSE(token.extra.contains("refresh_token"));
+
+  // The refresh token works with the same confidential client.
+  const auto refreshed = client.refresh(token);
+  const auto all = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(all.size(), 2u);
+  const Params refresh_expected{{"grant_type", "refresh_token"},
+                                {"refresh_token", token.refresh_token.expose()},
+                                {"client_id", "userDevice"},
+                                {"client_secret", "password"}};
+  EXPECT_EQ(all[1].form, refresh_expected);
+  EXPECT_FALSE(refreshed.access_token.equals(token.access_token.expose()));
+  EXPECT_FALSE(refreshed.refresh_token.equals(token.refresh_token.expose()));
+  EXPECT_FALSE(refreshed.id_token.empty());
+}
+
+TEST_F(Seed002SimpleIdServer, DeviceFlowReplaysTheDocumentedResponsesVerbatim) {
+  provider.enqueue(LocalProvider::sid_device_path(),
+                   LocalProvider::Response::json(200, str(seeds::kSeed002DeviceAuthorizationResponse)));
+  provider.enqueue(LocalProvider::sid_token_path(),
+                   LocalProvider::Response::json(200, str(seeds::kSeed002DeviceTokenResponse)));
+  const Client client(config(LocalProvider::kSidDeviceClientId, LocalProvider::kSidDeviceClientSecret));
+
+  const auto start = clock->now();
+  const auto authorization = client.device_authorization({"openid profile"});
+  EXPECT_TRUE(authorization.device_code.equals(seeds::kSeed002DeviceCode));
+  EXPECT_EQ(authorization.user_code, seeds::kSeed002UserCode);
+  EXPECT_EQ(authorization.verification_uri, "https://localhost:5001/master/Device");
+  EXPECT_EQ(authorization.verification_uri_complete, "https://localhost:5001/master/Device?userCode=7096");
+  EXPECT_EQ(authorization.expires_in, 600s);
+  EXPECT_EQ(authorization.interval, 5s);
+  EXPECT_EQ(authorization.expires_at, start + 600s);
+
+  const auto device_requests = provider.requests(LocalProvider::sid_device_path());
+  ASSERT_EQ(device_requests.size(), 1u);
+  expect_form_post_headers(device_requests[0]);
+  // The document's example omits client_secret, but "device" is a confidential client that sends
+  // it when polling; RFC 8628 §3.1 / RFC 6749 §2.3.1 require it to authenticate here too.
+  const Params device_expected{{"scope", "openid profile"}, {"client_id", "device"}, {"client_secret", "password"}};
+  EXPECT_EQ(device_requests[0].form, device_expected);
+
+  const auto token = client.poll_device_token(authorization);
+  EXPECT_EQ(clock->sleeps(), (std::vector<FakeClock::duration>{5s}));
+  const auto token_requests = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(token_requests.size(), 1u);
+  expect_form_post_headers(token_requests[0]);
+  const Params token_expected{{"grant_type", kDeviceGrantType},
+                              {"device_code", str(seeds::kSeed002DeviceCode)},
+                              {"client_id", "device"},
+                              {"client_secret", "password"}};
+  EXPECT_EQ(token_requests[0].form, token_expected);
+  EXPECT_EQ(sorted_names(token_requests[0].form),
+            sorted_names(oidc::detail::form_decode(seeds::kSeed002DeviceTokenRequestBodyTemplate)));
+
+  const auto seed = nlohmann::json::parse(seeds::kSeed002DeviceTokenResponse);
+  EXPECT_EQ(token.access_token.expose(), seed["access_token"].get<std::string>());
+  EXPECT_EQ(token.id_token.expose(), seed["id_token"].get<std::string>());
+  EXPECT_EQ(token.refresh_token.expose(), "5e63301c-e320-49aa-a9cf-959e26bfd818");
+  EXPECT_EQ(token.token_type, "Bearer");
+  EXPECT_EQ(token.scope, "openid profile");
+  // expires_in (1800) wins over the JWT's exp claim (a 2023 timestamp).
+  EXPECT_EQ(*token.expiry, start + 5s + 1800s);
+  EXPECT_FALSE(token.refresh_expiry.has_value());
+  EXPECT_EQ(token.extra, nlohmann::json({{"expires_in", 1800}, {"scope", "openid profile"}, {"token_type", "Bearer"}}));
+}
+
+TEST_F(Seed002SimpleIdServer, DeviceFlowAgainstTheProviderIssuesIdToken) {
+  const Client client(config(LocalProvider::kSidDeviceClientId, LocalProvider::kSidDeviceClientSecret));
+  const auto authorization = client.device_authorization({"openid profile"});
+
+  EXPECT_EQ(authorization.user_code.size(), 4u);  // SimpleIdServer: 4-digit user codes
+  EXPECT_TRUE(is_uuid(authorization.device_code.expose()));
+  EXPECT_EQ(authorization.verification_uri, provider.base_url() + "/master/Device");
+  EXPECT_EQ(authorization.verification_uri_complete,
+            provider.base_url() + "/master/Device?userCode=" + authorization.user_code);
+  EXPECT_EQ(authorization.expires_in, 600s);
+  EXPECT_EQ(authorization.interval, 5s);
+
+  std::vector<DevicePollProgress> progress;
+  DevicePollOptions options;
+  options.on_pending = [&](const DevicePollProgress& p) {
+    progress.push_back(p);
+    if (p.polls == 1) {
+      EXPECT_TRUE(provider.approve(authorization.user_code, LocalProvider::kAdministratorUsername));
+    }
+  };
+  const auto token = client.poll_device_token(authorization, options);
+
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_FALSE(progress[0].slow_down);
+  EXPECT_EQ(clock->sleeps(), (std::vector<FakeClock::duration>{5s, 5s}));
+  const auto polls = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(polls.size(), 2u);
+  for (const auto& r : polls) {
+    expect_form_post_headers(r);
+    const Params expected{{"grant_type", kDeviceGrantType},
+                          {"device_code", authorization.device_code.expose()},
+                          {"client_id", "device"},
+                          {"client_secret", "password"}};
+    EXPECT_EQ(r.form, expected);
+  }
+
+  EXPECT_FALSE(token.id_token.empty());
+  EXPECT_TRUE(is_uuid(token.refresh_token.expose()));
+  EXPECT_EQ(token.scope, "openid profile");
+  EXPECT_EQ(token.type(), "Bearer");
+  EXPECT_EQ(*token.expiry, clock->now() + 1800s);
+
+  // "device" may also refresh.
+  const auto refreshed = client.refresh(token);
+  EXPECT_FALSE(refreshed.access_token.equals(token.access_token.expose()));
+  const auto all = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(all.size(), 3u);
+  const Params refresh_expected{{"grant_type", "refresh_token"},
+                                {"refresh_token", token.refresh_token.expose()},
+                                {"client_id", "device"},
+                                {"client_secret", "password"}};
+  EXPECT_EQ(all[2].form, refresh_expected);
+}
