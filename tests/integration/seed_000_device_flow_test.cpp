@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fake_clock.hpp"
+#include "error_of.hpp"
 #include "local_provider.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -30,6 +31,7 @@ using oidc::Token;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::RecordedRequest;
+using oidc_testing::error_of;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
@@ -94,16 +96,6 @@ class Seed000DeviceFlow : public ::testing::Test {
     return {{"grant_type", kDeviceGrantType}, {"device_code", a.device_code.expose()}, {"client_id", "device-client"}};
   }
 
-  template <class F>
-  static Error error_of(F f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected oidc::Error";
-    return Error(errc::transport, "", "");
-  }
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fake_clock.hpp"
+#include "error_of.hpp"
 #include "local_provider.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -24,6 +25,7 @@ using oidc::Params;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::RecordedRequest;
+using oidc_testing::error_of;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
@@ -68,16 +70,6 @@ class Seed003Password : public ::testing::Test {
     EXPECT_EQ(r.body.find("client_secret"), std::string::npos);
   }
 
-  template <class F>
-  static Error error_of(F f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected oidc::Error";
-    return Error(errc::transport, "", "");
-  }
 };
 
 }  // namespace

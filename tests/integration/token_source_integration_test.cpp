@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fake_clock.hpp"
+#include "error_of.hpp"
 #include "local_provider.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -28,6 +29,7 @@ using oidc::Params;
 using oidc::Token;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
+using oidc_testing::error_of;
 
 namespace {
 
@@ -74,16 +76,6 @@ class TokenSourceIntegration : public ::testing::Test {
 
   std::size_t token_requests() const { return provider.request_count(LocalProvider::token_path()); }
 
-  template <class F>
-  static Error error_of(F f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected oidc::Error";
-    return Error(errc::transport, "", "");
-  }
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fake_clock.hpp"
+#include "error_of.hpp"
 #include "local_provider.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -31,6 +32,7 @@ using oidc::Error;
 using oidc_testing::ClientRegistration;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
+using oidc_testing::error_of;
 
 namespace {
 
@@ -60,17 +62,6 @@ class RefusingPort {
   int fd_;
   int port_ = 0;
 };
-
-template <class F>
-Error error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected oidc::Error";
-  return Error(errc::transport, "", "");
-}
 
 class TransportFailures : public ::testing::Test {
  protected:

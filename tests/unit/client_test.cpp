@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "fake_transport.hpp"
 
@@ -18,6 +19,7 @@ using oidc::Params;
 using oidc_testing::FakeClock;
 using oidc_testing::FakeTransport;
 using oidc_testing::form_of;
+using oidc_testing::error_of;
 
 namespace {
 
@@ -39,16 +41,6 @@ struct ClientFixture : ::testing::Test {
     return c;
   }
 
-  template <class F>
-  Error error_of(F f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected oidc::Error";
-    return Error(errc::transport, "", "");
-  }
 };
 
 }  // namespace

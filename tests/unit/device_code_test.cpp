@@ -6,6 +6,7 @@
 #include <thread>
 #include <string>
 
+#include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "fake_transport.hpp"
 #include "oidc/client.hpp"
@@ -24,6 +25,7 @@ using oidc::Params;
 using oidc_testing::FakeClock;
 using oidc_testing::FakeTransport;
 using oidc_testing::form_of;
+using oidc_testing::error_of;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
@@ -57,16 +59,6 @@ struct DeviceFixture : ::testing::Test {
     return a;
   }
 
-  template <class F>
-  Error error_of(F f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected oidc::Error";
-    return Error(errc::transport, "", "");
-  }
 };
 
 std::vector<FakeClock::duration> seconds_list(std::initializer_list<int> s) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "fake_transport.hpp"
 #include "oidc/client.hpp"
@@ -25,6 +26,7 @@ using oidc::TokenSourceOptions;
 using oidc_testing::FakeClock;
 using oidc_testing::FakeTransport;
 using oidc_testing::form_of;
+using oidc_testing::error_of;
 
 namespace {
 
@@ -55,16 +57,6 @@ struct SourceFixture : ::testing::Test {
     return Client(c);
   }
 
-  template <class F>
-  Error error_of(F f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e;
-    }
-    ADD_FAILURE() << "expected oidc::Error";
-    return Error(errc::transport, "", "");
-  }
 };
 
 }  // namespace
