@@ -54,15 +54,8 @@ inline Token parse_token_response(const HttpResponse& response, Token::time_poin
   Token t;
   t.received_at = now;
   t.access_token = detail::string_member(obj, "access_token");
-  if (t.access_token.empty()) {
-    Error::Details d;
-    d.code = errc::parse;
-    d.operation = operation;
-    d.detail = "response has no access_token";
-    d.http_status = response.status;
-    d.body_snippet = detail::redacted_snippet(response.body, secrets);
-    throw Error(std::move(d));
-  }
+  if (t.access_token.empty())
+    detail::throw_malformed(errc::parse, response, operation, "response has no access_token", secrets);
   t.token_type = detail::string_member(obj, "token_type");
   if (const auto life = detail::lifetime_member(obj, "expires_in")) {
     t.expiry = now + *life;

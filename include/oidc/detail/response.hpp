@@ -52,6 +52,18 @@ inline std::string string_member(const nlohmann::json& obj, const char* name) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
+// A response that arrived but is not what the protocol requires; carries a masked excerpt.
+[[noreturn]] inline void throw_malformed(errc code, const HttpResponse& r, std::string operation, std::string detail,
+                                         const std::vector<std::string_view>& secrets) {
+  Error::Details d;
+  d.code = code;
+  d.operation = std::move(operation);
+  d.detail = std::move(detail);
+  d.http_status = r.status;
+  d.body_snippet = r.body.empty() ? std::string("(empty)") : redacted_snippet(r.body, secrets);
+  throw Error(std::move(d));
+}
+
 // A server may echo what it was sent in its description; the sent secrets are masked there too.
 [[noreturn]] inline void throw_oauth_error(const nlohmann::json& obj, int status, std::string operation,
                                            const std::vector<std::string_view>& secrets) {
@@ -75,17 +87,12 @@ inline nlohmann::json parse_oauth_response(const HttpResponse& r, const std::str
                                            const std::vector<std::string_view>& secrets) {
   const auto obj = body_as_object(r);
   if (obj && obj->contains("error") && (*obj)["error"].is_string()) throw_oauth_error(*obj, r.status, operation, secrets);
-  if (!r.ok() || !obj) {
-    Error::Details d;
-    d.code = r.ok() ? errc::parse : errc::http_status;
-    d.operation = operation;
-    d.http_status = r.status;
-    if (r.ok()) {
-      const auto ct = r.headers.get("Content-Type");
-      d.detail = "expected a JSON object, got " + (ct ? "Content-Type " + *ct : std::string("no Content-Type"));
-    }
-    d.body_snippet = r.body.empty() ? std::string("(empty)") : redacted_snippet(r.body, secrets);
-    throw Error(std::move(d));
+  if (!r.ok()) throw_malformed(errc::http_status, r, operation, {}, secrets);
+  if (!obj) {
+    const auto ct = r.headers.get("Content-Type");
+    throw_malformed(errc::parse, r, operation,
+                    "expected a JSON object, got " + (ct ? "Content-Type " + *ct : std::string("no Content-Type")),
+                    secrets);
   }
   return *obj;
 }

@@ -79,15 +79,9 @@ inline DeviceAuthorization parse_device_authorization_response(const HttpRespons
   if (a.verification_uri.empty()) a.verification_uri = detail::string_member(obj, "verification_url");
   a.verification_uri_complete = detail::string_member(obj, "verification_uri_complete");
   const auto expires_in = detail::lifetime_member(obj, "expires_in");
-  if (a.device_code.empty() || a.user_code.empty() || a.verification_uri.empty() || !expires_in) {
-    Error::Details d;
-    d.code = errc::parse;
-    d.operation = operation;
-    d.detail = "response lacks device_code, user_code, verification_uri or expires_in";
-    d.http_status = response.status;
-    d.body_snippet = detail::redacted_snippet(response.body, secrets);
-    throw Error(std::move(d));
-  }
+  if (a.device_code.empty() || a.user_code.empty() || a.verification_uri.empty() || !expires_in)
+    detail::throw_malformed(errc::parse, response, operation,
+                            "response lacks device_code, user_code, verification_uri or expires_in", secrets);
   a.expires_in = *expires_in;
   a.expires_at = now + *expires_in;
   if (const auto interval = detail::lifetime_member(obj, "interval")) a.interval = *interval;
