@@ -2,6 +2,7 @@
 #define OIDC_SECRET_HPP
 
 #include <cstddef>
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -11,11 +12,12 @@ namespace oidc {
 namespace detail {
 
 // Overwrites the whole buffer (capacity, not just size: a moved-from short string keeps its bytes
-// in the inline buffer) through a volatile pointer so the compiler cannot drop the stores as dead.
+// in the inline buffer). memset is called through a volatile function pointer, which the compiler
+// cannot see through, so the stores cannot be dropped as dead; standard C++, and as fast as memset.
 inline void secure_wipe(std::string& s) noexcept {
+  static void* (*const volatile wipe)(void*, int, std::size_t) = std::memset;
   s.resize(s.capacity());
-  volatile char* p = s.data();
-  for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+  wipe(s.data(), 0, s.size());
   s.clear();
 }
 

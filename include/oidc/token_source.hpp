@@ -102,12 +102,14 @@ class CachingTokenSource final : public TokenSource {
   }
 
   [[nodiscard]] std::shared_ptr<const Token> token() override {
-    if (const Entry* e = cached(clock_->now())) return e->token;
+    // An aliasing pointer owned by this thread's own handle: handing it out does not write to the
+    // token's shared reference count, whose cache line would bounce between cores.
+    if (const Slot* s = cached(clock_->now())) return std::shared_ptr<const Token>(s->handle, s->handle->get());
     return acquire()->token;
   }
 
   [[nodiscard]] std::string authorization_header() override {
-    if (const Entry* e = cached(clock_->now())) return e->header;
+    if (const Slot* s = cached(clock_->now())) return s->entry->header;
     return acquire()->header;
   }
 
@@ -144,6 +146,7 @@ class CachingTokenSource final : public TokenSource {
     std::uint64_t source = 0;
     std::uint64_t generation = 0;
     std::shared_ptr<const Entry> entry;
+    std::shared_ptr<const std::shared_ptr<const Token>> handle;  // this thread's owner of entry->token
   };
   static constexpr std::size_t kSlots = 8;
 
@@ -158,16 +161,16 @@ class CachingTokenSource final : public TokenSource {
     for (auto& s : slots)
       if (s.source == id_) return s;
     Slot& s = slots[victim++ % kSlots];
-    s = Slot{id_, 0, nullptr};
+    s = Slot{id_, 0, nullptr, nullptr};
     return s;
   }
 
-  // The hit path. Valid while the generation is unchanged: publish_locked() bumps it.
-  const Entry* cached(time_point now) {
-    Slot& s = slot();
+  // The hit path. A slot is current while the generation is unchanged: publish_locked() bumps it.
+  const Slot* cached(time_point now) {
+    const Slot& s = slot();
     if (!s.entry || s.generation != generation_.load(std::memory_order_acquire)) return nullptr;
     if (now >= s.entry->renew_at) return nullptr;
-    return s.entry.get();
+    return &s;
   }
 
   std::shared_ptr<const Entry> make_entry(std::shared_ptr<const Token> t) const {
@@ -194,6 +197,7 @@ class CachingTokenSource final : public TokenSource {
       if (entry_ && now < entry_->renew_at) {
         Slot& s = slot();
         s.entry = entry_;
+        s.handle = std::make_shared<const std::shared_ptr<const Token>>(entry_->token);
         s.generation = generation_.load(std::memory_order_relaxed);
         return entry_;
       }

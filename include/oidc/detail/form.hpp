@@ -20,7 +20,8 @@ inline std::string form_encode_component(std::string_view in) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size() + in.size() / 2);
-  for (unsigned char c : in) {
+  for (char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
         c == '_' || c == '*') {
       out += static_cast<char>(c);

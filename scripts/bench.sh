@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the benchmarks in Release (build/bench, CMake preset "bench") and runs them:
+# 1. client-credentials requests to the embedded provider over one keep-alive connection, through
+#    oidc::Client versus a plain libcurl loop, ending with the line "ratio library/plain: ...";
+# 2. the token cache: hit latency on 1 and 2 threads against a mutex-guarded cache, and 64 threads
+#    on one expired token, ending with the "cache hit: ..." lines.
+# See docs/performance.md.
+#
+#   ./scripts/bench.sh                                  5 interleaved repetitions, medians
+#   OIDC_BENCH_REPETITIONS=10 ./scripts/bench.sh
+#   ./scripts/bench.sh --benchmark_filter=Plain         extra Google Benchmark flags
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup-debian.sh bench
+
+build_dir=build/bench
+generator=()
+if [[ -f $build_dir/CMakeCache.txt ]]; then
+  generator=(-G "$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$build_dir/CMakeCache.txt")")
+elif [[ -z ${CMAKE_GENERATOR:-} ]] && command -v ninja >/dev/null 2>&1; then
+  generator=(-G Ninja)
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "Building the benchmarks (Release, $build_dir) ..."
+if ! { cmake --preset bench "${generator[@]}" && cmake --build --preset bench -j "${OIDC_JOBS:-2}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "bench.sh: build failed" >&2
+  exit 1
+fi
+
+echo "Running on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# Interleaved repetitions: background load on a small machine then hits every variant alike.
+"$build_dir/benchmarks/oidc_client_credentials_benchmark" --benchmark_repetitions="${OIDC_BENCH_REPETITIONS:-5}" \
+  --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true "$@"
+# The cache benchmarks set their own repetitions (medians of 5).
+"$build_dir/benchmarks/oidc_token_source_benchmark" "$@"

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite, stopping at the first failure:
+#
+#   1. main    build/test: Debug, -Werror, tests + examples + benchmarks (built, not run); ctest
+#   2. tsan    build/tsan: ThreadSanitizer build of the tests; ctest
+#   3. package consumer projects under tests/package, built against the library:
+#              find_package (installed to a temporary prefix), add_subdirectory (only the library
+#              target may appear), no_curl (OIDC_WITH_CURL=OFF, must link without libcurl), and
+#              the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
+#              (g++, and clang++ when installed)
+#
+# Ends with a line "N passed, M failed" (N = ctest tests of stages 1-2 + package checks) and exits
+# non-zero if anything failed. Installs missing Debian packages first (scripts/setup-debian.sh).
+#
+#   ./scripts/test.sh                 everything
+#   ./scripts/test.sh main package    only some stages (main, tsan, package)
+#
+# Environment: OIDC_JOBS (parallel jobs, default 2), OIDC_TSAN_TESTS (a ctest -R regex to run
+# only some tests under TSan; default: all), CMAKE_GENERATOR (default Ninja when installed).
+# The CMake presets "ci" and "tsan" (CMakePresets.json) hold the build settings of stages 1-2.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(main tsan package)
+for s in "${stages[@]}"; do
+  [[ $s =~ ^(main|tsan|package)$ ]] || { echo "test.sh: unknown stage '$s' (main, tsan, package)" >&2; exit 2; }
+done
+
+jobs=${OIDC_JOBS:-2}
+passed=0
+failed=0
+current="setup"
+timings=()
+t_start=$(date +%s)
+t_stage=$t_start
+
+finish() {
+  local rc=$?
+  local now
+  now=$(date +%s)
+  if ((rc != 0)); then
+    ((failed > 0)) || failed=1
+    timings+=("$(printf '%-8s %4d s (failed)' "${current%%:*}" $((now - t_stage)))")
+    echo
+    echo "test.sh: FAILED in stage: $current" >&2
+  fi
+  echo
+  for t in "${timings[@]}"; do echo "  $t"; done
+  echo "  total: $((now - t_start)) s"
+  echo
+  echo "$passed passed, $failed failed"
+  exit "$rc"
+}
+trap finish EXIT
+
+stage_begin() {
+  current=$1
+  t_stage=$(date +%s)
+  echo
+  echo "=== $current"
+}
+stage_end() {
+  timings+=("$(printf '%-8s %4d s' "$1" $(($(date +%s) - t_stage)))")
+}
+
+# Runs a command with its output in a log file, shown only on failure.
+quiet() {
+  local log
+  log=$(mktemp)
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log"
+    rm -f "$log"
+    echo "test.sh: command failed: $*" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+
+# -G for a build dir: keep what an existing cache uses, else Ninja when installed.
+generator_for() {
+  local cache=$1/CMakeCache.txt gen=""
+  if [[ -f $cache ]]; then
+    gen=$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")
+  elif [[ -n ${CMAKE_GENERATOR:-} ]]; then
+    gen=$CMAKE_GENERATOR
+  elif command -v ninja >/dev/null 2>&1; then
+    gen=Ninja
+  fi
+  [[ -z $gen ]] || printf '%s\n' -G "$gen"
+}
+
+# Runs a ctest command line (possibly behind a wrapper) and counts its closing line into
+# passed/failed.
+run_ctest() {
+  local log rc=0
+  log=$(mktemp)
+  "$@" 2>&1 | tee "$log" || rc=$?
+  local line
+  line=$(grep -E '[0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+  rm -f "$log"
+  if [[ $line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+    passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[1]))
+  fi
+  return "$rc"
+}
+
+# Runs `setarch -R` (no address-space randomisation) in front of a command when it works here:
+# ThreadSanitizer's runtime in GCC 12 aborts ("unexpected memory mapping") on kernels with high
+# mmap entropy (vm.mmap_rnd_bits > 28).
+no_aslr=()
+if setarch "$(uname -m)" -R true >/dev/null 2>&1; then
+  no_aslr=(setarch "$(uname -m)" -R)
+fi
+
+scripts/setup-debian.sh test
+
+has_stage() {
+  local s
+  for s in "${stages[@]}"; do [[ $s == "$1" ]] && return 0; done
+  return 1
+}
+
+# --- 1. main build --------------------------------------------------------------------------------
+if has_stage main; then
+  stage_begin "main: build/test (Debug, -Werror, tests + examples + benchmarks)"
+  mapfile -t gen < <(generator_for build/test)
+  quiet cmake --preset ci "${gen[@]}"
+  cmake --build --preset ci -j "$jobs"
+  current="main: ctest"
+  run_ctest ctest --preset ci -j "$jobs"
+  stage_end main
+fi
+
+# --- 2. ThreadSanitizer ---------------------------------------------------------------------------
+if has_stage tsan; then
+  stage_begin "tsan: build/tsan (-fsanitize=thread, tests only)"
+  mapfile -t gen < <(generator_for build/tsan)
+  quiet cmake --preset tsan "${gen[@]}"
+  # gtest_discover_tests runs each test binary after linking it, so the build needs no_aslr too.
+  "${no_aslr[@]}" cmake --build --preset tsan -j "$jobs"
+  current="tsan: ctest"
+  filter=()
+  [[ -z ${OIDC_TSAN_TESTS:-} ]] || filter=(-R "$OIDC_TSAN_TESTS")
+  # TSAN_OPTIONS come from the test preset.
+  run_ctest "${no_aslr[@]}" ctest --preset tsan -j "$jobs" "${filter[@]}"
+  stage_end tsan
+fi
+
+# --- 3. packaging ---------------------------------------------------------------------------------
+pkg=build/pkg
+
+# Configure + build a project quietly; the remaining arguments go to CMake's configure step.
+build_project() {
+  local src=$1 dir=$2 gen
+  shift 2
+  mapfile -t gen < <(generator_for "$dir")
+  quiet cmake -S "$src" -B "$dir" "${gen[@]}" "$@"
+  quiet cmake --build "$dir" -j "$jobs"
+}
+
+package_check() {
+  local name=$1
+  shift
+  current="package: $name"
+  echo "--- $name"
+  "$@"
+  passed=$((passed + 1))
+  echo "ok: $name"
+}
+
+check_find_package() {
+  # Release, so -O2-only warnings (-Wmaybe-uninitialized, ...) are errors here too.
+  build_project . "$pkg/lib" -DCMAKE_BUILD_TYPE=Release -DOIDC_WERROR=ON \
+    -DOIDC_BUILD_TESTS=OFF -DOIDC_BUILD_EXAMPLES=OFF -DOIDC_BUILD_BENCHMARKS=OFF -DOIDC_INSTALL=ON
+  rm -rf "$pkg/prefix"
+  quiet cmake --install "$pkg/lib" --prefix "$root/$pkg/prefix"
+  local f
+  for f in include/oidc/oidc.hpp include/oidc/version.hpp; do
+    [[ -f $pkg/prefix/$f ]] || { echo "not installed: $f" >&2; return 1; }
+  done
+  ls "$pkg"/prefix/lib*/cmake/oidc/oidcConfig.cmake >/dev/null ||
+    { echo "not installed: lib*/cmake/oidc/oidcConfig.cmake" >&2; return 1; }
+  if find "$pkg/prefix" -name '*test*' -o -name 'local_provider*' | grep -q .; then
+    echo "test files were installed:" >&2
+    find "$pkg/prefix" -name '*test*' -o -name 'local_provider*' >&2
+    return 1
+  fi
+  build_project tests/package/find_package "$pkg/find_package" -DCMAKE_PREFIX_PATH="$root/$pkg/prefix"
+  "$pkg/find_package/consumer"
+}
+
+check_add_subdirectory() {
+  # CMakeLists.txt fails the configure step if oidc defines anything but the library target.
+  build_project tests/package/add_subdirectory "$pkg/add_subdirectory"
+  "$pkg/add_subdirectory/consumer"
+}
+
+check_no_curl() {
+  build_project tests/package/no_curl "$pkg/no_curl"
+  local exe=$pkg/no_curl/consumer
+  if ldd "$exe" | grep -i curl; then
+    echo "$exe is linked against libcurl" >&2
+    return 1
+  fi
+  if nm "$exe" | grep -E ' [TtUu] curl_'; then
+    echo "$exe contains libcurl symbols" >&2
+    return 1
+  fi
+  "$exe"
+}
+
+check_cxx20() {
+  local compiler=$1
+  build_project tests/package/add_subdirectory "$pkg/cxx20-$compiler" -DCMAKE_CXX_COMPILER="$compiler" \
+    -DCMAKE_CXX_STANDARD=20 -DCMAKE_CXX_STANDARD_REQUIRED=ON -DOIDC_WERROR=ON
+  "$pkg/cxx20-$compiler/consumer"
+}
+
+if has_stage package; then
+  stage_begin "package: consumer projects (tests/package)"
+  package_check "find_package against an installed prefix" check_find_package
+  package_check "add_subdirectory builds only the library" check_add_subdirectory
+  package_check "OIDC_WITH_CURL=OFF with the application's own transport, no libcurl" check_no_curl
+  package_check "C++20 consumer, g++ -Wall -Wextra -Wpedantic -Werror" check_cxx20 g++
+  if command -v clang++ >/dev/null 2>&1; then
+    package_check "C++20 consumer, clang++ -Wall -Wextra -Wpedantic -Werror" check_cxx20 clang++
+  fi
+  stage_end package
+fi
+
+current="done"
