@@ -110,12 +110,11 @@ class Client {
     DevicePollProgress progress;
     for (;;) {
       const auto now = clock().now();
-      if (now >= deadline)
-        throw Error(errc::deadline_exceeded, operation, "the device code expired before the user approved");
+      if (now >= deadline) throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
       const auto wait = std::min<Clock::duration>(interval, deadline - now);
       if (!clock().sleep_for(wait, options.cancel)) throw Error(errc::cancelled, operation, "polling cancelled");
       if (clock().now() >= deadline)
-        throw Error(errc::deadline_exceeded, operation, "the device code expired before the user approved");
+        throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
       try {
         ++progress.polls;
         return request_token(grant.form());
@@ -245,6 +244,11 @@ class Client {
     }
     ClientConfig config;
   };
+
+  static std::string expired_reason(const DeviceAuthorization& authorization, Clock::time_point deadline) {
+    return deadline < authorization.expires_at ? "the polling deadline passed before the user approved"
+                                               : "the device code expired before the user approved";
+  }
 
   // The server will not take this refresh token, now or later: invalid_grant (expired, revoked,
   // rotated), or a client not allowed to refresh at all (unauthorized_client, as seed 003's

@@ -3,25 +3,14 @@
 // with errc::config instead of silently needing libcurl. Exits non-zero on any mismatch.
 #include <oidc/oidc.hpp>
 
+#include "../consumer_check.hpp"
+
 #include <iostream>
 #include <string>
 
-namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::cerr << "FAIL: " << what << '\n';
-    ++failures;
-  }
-}
-
-}  // namespace
-
 int main() {
-  int calls = 0;
-  std::string seen_authorization;
+  using consumer::check;
+  consumer::Seen seen;
   oidc::ClientConfig config;
   config.token_endpoint = "https://auth.example.com/oauth2/token";
   config.client_id = "app";
@@ -35,26 +24,19 @@ int main() {
     check(e.code() == oidc::errc::config, std::string("expected errc::config, got: ") + e.what());
   }
 
-  config.transport = oidc::make_transport([&](const oidc::HttpRequest& request) {
-    ++calls;
-    seen_authorization = request.headers.get("Authorization").value_or("<none>");
-    oidc::HttpResponse response;
-    response.status = 200;
-    response.headers.set("Content-Type", "application/json");
-    response.body = R"({"access_token":"tok-789","token_type":"bearer","expires_in":60})";
-    return response;
-  });
+  config.transport =
+      consumer::canned_token_transport(R"({"access_token":"tok-789","token_type":"bearer","expires_in":60})", seen);
   try {
     const oidc::Client client(config);
     const oidc::Token token = client.client_credentials();
-    check(calls == 1, "transport called " + std::to_string(calls) + " times");
-    check(seen_authorization == "Basic YXBwOnMzY3JldA==", "request Authorization header was " + seen_authorization);
+    check(seen.calls == 1, "transport called " + std::to_string(seen.calls) + " times");
+    check(seen.authorization == "Basic YXBwOnMzY3JldA==", "request Authorization header was " + seen.authorization);
     check(token.authorization_header() == "Bearer tok-789", "token Authorization header was " + token.authorization_header());
   } catch (const std::exception& e) {
     check(false, std::string("client_credentials threw: ") + e.what());
   }
 
-  if (failures != 0) return 1;
+  if (consumer::failures != 0) return 1;
   std::cout << "no_curl consumer: OK\n";
   return 0;
 }
