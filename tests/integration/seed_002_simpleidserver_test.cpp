@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fake_clock.hpp"
+#include "form_post_checks.hpp"
 #include "local_provider.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -78,12 +79,9 @@ class Seed002SimpleIdServer : public ::testing::Test {
   }
 
   void expect_form_post_headers(const RecordedRequest& r) const {
-    EXPECT_EQ(r.method, "POST");
-    EXPECT_EQ(r.headers.count("Content-Type"), 1u);
     // Seed 002 writes "Content-Type: x-www-form-urlencoded"; RFC 6749 §4.4.2 / Appendix B need the
     // full media type application/x-www-form-urlencoded.
-    EXPECT_EQ(r.header("Content-Type"), "application/x-www-form-urlencoded");
-    EXPECT_EQ(r.header("Accept"), "application/json");
+    oidc_testing::expect_library_form_post(r);
     EXPECT_EQ(r.header("Host"), "127.0.0.1:" + std::to_string(provider.port()));
     EXPECT_FALSE(r.has_header("Authorization"));  // client_secret_post only: never both methods
   }

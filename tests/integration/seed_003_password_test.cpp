@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fake_clock.hpp"
+#include "form_post_checks.hpp"
 #include "error_of.hpp"
 #include "local_provider.hpp"
 #include "oidc/client.hpp"
@@ -58,13 +59,10 @@ class Seed003Password : public ::testing::Test {
   }
 
   void expect_public_vyopta_request(const RecordedRequest& r) const {
-    EXPECT_EQ(r.method, "POST");
+    oidc_testing::expect_library_form_post(r);
     EXPECT_EQ(r.path, token_path());
     EXPECT_EQ(r.headers.count("Host"), 1u);
     EXPECT_EQ(r.header("Host"), "login.vyopta.com");
-    EXPECT_EQ(r.headers.count("Content-Type"), 1u);
-    EXPECT_EQ(r.header("Content-Type"), "application/x-www-form-urlencoded");
-    EXPECT_EQ(r.header("Accept"), "application/json");
     EXPECT_FALSE(r.has_header("Authorization"));
     EXPECT_FALSE(r.form_value("client_secret").has_value());
     EXPECT_EQ(r.body.find("client_secret"), std::string::npos);
