@@ -22,7 +22,7 @@ fi
 
 packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev)
 case "$profile" in
-  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev) ;;
+  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl) ;;
 esac
 # ThreadSanitizer with g++ needs libtsan2, which g++ already pulls in (g++-12 -> libgcc-12-dev).
 packages+=("$@")
