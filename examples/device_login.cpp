@@ -3,12 +3,17 @@
 //   device_login --realm-url https://sso.example.com/realms/core --client-id device-client [--scope openid]
 //   device_login --device-endpoint URL --token-endpoint URL --client-id ID [--client-secret S]
 //   device_login --local      # the embedded provider; the demo "user" approves by itself
+//   ... --store FILE          # keep the session in FILE (mode 0600): later runs refresh it
+//                             # instead of asking the user again, until the refresh token expires
 //
 // Flags may also come from OIDC_REALM_URL, OIDC_DEVICE_ENDPOINT, OIDC_TOKEN_ENDPOINT,
 // OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_SCOPE.
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,8 +31,28 @@ std::string from_env(const char* name) {
 
 int usage() {
   std::cerr << "usage: device_login (--realm-url URL | --device-endpoint URL --token-endpoint URL | --local)\n"
-               "                    [--client-id ID] [--client-secret SECRET] [--scope SCOPE]\n";
+               "                    [--client-id ID] [--client-secret SECRET] [--scope SCOPE] [--store FILE]\n";
   return 2;
+}
+
+// Written owner-only before any credential goes in.
+void save_token(const std::string& path, const oidc::Token& token) {
+  { std::ofstream create(path, std::ios::app); }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::ofstream(path, std::ios::trunc) << oidc::token_to_json(token).dump();
+}
+
+std::optional<oidc::Token> load_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  return oidc::token_from_json(nlohmann::json::parse(in));
+}
+
+void print_session(const oidc::Token& token) {
+  const auto header = token.authorization_header();
+  std::cout << "Signed in. Authorization: " << header.substr(0, header.find(' ') + 9) << "...[redacted]\n"
+            << "Access token expires " << (token.expiry ? oidc::detail::format_utc(*token.expiry) : "(unknown)")
+            << (token.has_refresh_token() ? "; a refresh token is held" : "") << "\n";
 }
 
 }  // namespace
@@ -38,7 +63,8 @@ int main(int argc, char** argv) try {
                                            {"--token-endpoint", from_env("OIDC_TOKEN_ENDPOINT")},
                                            {"--client-id", from_env("OIDC_CLIENT_ID")},
                                            {"--client-secret", from_env("OIDC_CLIENT_SECRET")},
-                                           {"--scope", from_env("OIDC_SCOPE")}};
+                                           {"--scope", from_env("OIDC_SCOPE")},
+                                           {"--store", ""}};
   bool local = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -72,6 +98,24 @@ int main(int argc, char** argv) try {
   config.auth_method = oidc::ClientAuthMethod::client_secret_post;  // what the seed providers document
   config.transport = oidc::make_curl_transport();  // released before the embedded provider stops
   const oidc::Client client(config);
+  const std::string store = flags["--store"];
+
+  // A saved session: the token source hands out the access token while valid and refreshes it
+  // otherwise, saving every new token; only when that is impossible does the user log in again.
+  if (!store.empty()) {
+    if (auto saved = load_token(store)) {
+      oidc::TokenSourceOptions options;
+      options.on_token = [&](const oidc::Token& t) { save_token(store, t); };
+      auto source = client.token_source(std::move(*saved), options);
+      try {
+        print_session(*source->token());
+        return 0;
+      } catch (const oidc::Error& e) {
+        if (e.code() != oidc::errc::interaction_required) throw;
+        std::cout << "The saved session has ended (" << e.detail() << ").\n";
+      }
+    }
+  }
 
   const auto auth = client.device_authorization({flags["--scope"]});
   std::cout << "To sign in, open " << auth.verification_uri << " and enter the code " << auth.user_code << "\n";
@@ -93,11 +137,8 @@ int main(int argc, char** argv) try {
   };
   const auto token = client.poll_device_token(auth, options);
   if (user.joinable()) user.join();
-
-  const auto header = token.authorization_header();
-  std::cout << "Signed in. Authorization: " << header.substr(0, header.find(' ') + 9) << "...[redacted]\n"
-            << "Access token expires " << (token.expiry ? oidc::detail::format_utc(*token.expiry) : "(unknown)")
-            << (token.has_refresh_token() ? "; a refresh token is held" : "") << "\n";
+  if (!store.empty()) save_token(store, token);
+  print_session(token);
   return 0;
 } catch (const oidc::Error& e) {
   std::cerr << "device login failed: " << e.what() << "\n";

@@ -7,8 +7,8 @@
 
 namespace {
 
-oidc::Token load_saved_token() { return {}; }
-void save_token(const oidc::Token&) {}
+nlohmann::json load_saved_json() { return {{"access_token", "x"}}; }
+void save_json(const nlohmann::json&) {}
 
 struct FakeRequest {
   void set_header(const std::string&, const std::string&) {}
@@ -54,10 +54,13 @@ struct MyHttpStack {
   poll.on_pending = [](const oidc::DevicePollProgress&) { std::cout << "waiting...\n"; };
   oidc::Token t = client.poll_device_token(auth, poll);
 
+  const oidc::Token& device_token = t;
   oidc::TokenSourceOptions opts;
-  opts.initial = load_saved_token();                            // optional
-  opts.on_token = [](const oidc::Token& tok) { save_token(tok); };  // rotated refresh tokens too
-  auto source = client.token_source(t, opts);
+  opts.initial = oidc::token_from_json(load_saved_json());  // optional: a saved session
+  opts.on_token = [](const oidc::Token& tok) {              // rotated refresh tokens too
+    save_json(oidc::token_to_json(tok));                    // it holds credentials: 0600
+  };
+  auto source = client.token_source(device_token, opts);
   (void)source;
 }
 

@@ -18,6 +18,7 @@
 #include "oidc/request_options.hpp"
 #include "oidc/secret.hpp"
 #include "oidc/token.hpp"
+#include "oidc/token_json.hpp"
 #include "oidc/token_response.hpp"
 #include "oidc/token_source.hpp"
 #include "oidc/transport.hpp"
