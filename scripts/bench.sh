@@ -11,25 +11,13 @@
 #   ./scripts/bench.sh --benchmark_filter=Plain         extra Google Benchmark flags
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
 
 scripts/setup-debian.sh bench
 
 build_dir=build/bench
-generator=()
-if [[ -f $build_dir/CMakeCache.txt ]]; then
-  generator=(-G "$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$build_dir/CMakeCache.txt")")
-elif [[ -z ${CMAKE_GENERATOR:-} ]] && command -v ninja >/dev/null 2>&1; then
-  generator=(-G Ninja)
-fi
-
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 echo "Building the benchmarks (Release, $build_dir) ..."
-if ! { cmake --preset bench "${generator[@]}" && cmake --build --preset bench -j "${OIDC_JOBS:-2}"; } >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "bench.sh: build failed" >&2
-  exit 1
-fi
+build_preset_quietly bench "$build_dir" bench.sh
 
 echo "Running on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # Interleaved repetitions: background load on a small machine then hits every variant alike.

@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
+source scripts/lib.sh
 
 stages=("$@")
 [[ ${#stages[@]} -eq 0 ]] && stages=(main tsan package)
@@ -78,18 +79,6 @@ quiet() {
   rm -f "$log"
 }
 
-# -G for a build dir: keep what an existing cache uses, else Ninja when installed.
-generator_for() {
-  local cache=$1/CMakeCache.txt gen=""
-  if [[ -f $cache ]]; then
-    gen=$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")
-  elif [[ -n ${CMAKE_GENERATOR:-} ]]; then
-    gen=$CMAKE_GENERATOR
-  elif command -v ninja >/dev/null 2>&1; then
-    gen=Ninja
-  fi
-  [[ -z $gen ]] || printf '%s\n' -G "$gen"
-}
 
 # Runs a ctest command line (possibly behind a wrapper) and counts its closing line into
 # passed/failed.
