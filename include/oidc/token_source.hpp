@@ -190,7 +190,12 @@ class CachingTokenSource final : public TokenSource {
 
   // The slow path: serve, renew in the background, or wait for a renewal.
   std::shared_ptr<const Entry> acquire() {
-    const auto give_up = std::chrono::steady_clock::now() + options_.max_wait;
+    // Saturating: a "forever" max_wait must not overflow the time point.
+    const auto start = std::chrono::steady_clock::now();
+    const auto room =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::time_point::max() - start);
+    const auto give_up =
+        options_.max_wait >= room ? std::chrono::steady_clock::time_point::max() : start + options_.max_wait;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       const time_point now = clock_->now();

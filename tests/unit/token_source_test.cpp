@@ -303,3 +303,11 @@ TEST_F(SourceFixture, AWaiterGivingUpDoesNotAbortTheRenewalForOthers) {
   EXPECT_EQ(header, "Bearer t1");
   EXPECT_EQ(gated->calls.load(), 1);
 }
+
+TEST_F(SourceFixture, UnboundedMaxWaitDoesNotOverflow) {
+  transport->push_json(200, token_json("t1", 300));
+  TokenSourceOptions options;
+  options.max_wait = std::chrono::milliseconds::max();
+  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");
+}
