@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "fake_clock.hpp"
-#include "form_post_checks.hpp"
 #include "error_of.hpp"
 #include "local_provider.hpp"
+#include "provider_fixture.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/detail/form.hpp"
@@ -33,13 +33,13 @@ using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::RecordedRequest;
 using oidc_testing::error_of;
+using oidc_testing::str;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
 
 constexpr const char* kDeviceGrantType = "urn:ietf:params:oauth:grant-type:device_code";
 
-std::string str(std::string_view s) { return std::string(s); }
 
 Params sorted(Params p) {
   std::sort(p.begin(), p.end());
@@ -60,16 +60,8 @@ bool is_keycloak_user_code(const std::string& code) {
   return true;
 }
 
-class Seed000DeviceFlow : public ::testing::Test {
+class Seed000DeviceFlow : public oidc_testing::ProviderFixture {
  protected:
-  LocalProvider provider;  // first: outlives every Client and curl transport of a test
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
-
-  void TearDown() override {
-    for (const auto& r : provider.rejections())
-      ADD_FAILURE() << "provider rejected " << r.path << ": " << r.reason;
-  }
-
   // `legacy`: the document's pre-Keycloak-17 "/auth/realms/..." layout.
   ClientConfig config(bool legacy = false) const {
     ClientConfig c;

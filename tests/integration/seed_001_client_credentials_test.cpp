@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fake_clock.hpp"
-#include "form_post_checks.hpp"
 #include "local_provider.hpp"
+#include "provider_fixture.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/detail/form.hpp"
@@ -25,11 +25,11 @@ using oidc::Params;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::RecordedRequest;
+using oidc_testing::str;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
 
-std::string str(std::string_view s) { return std::string(s); }
 
 std::vector<std::string> names_of(const Params& fields) {
   std::vector<std::string> names;
@@ -42,18 +42,8 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
-class Seed001ClientCredentials : public ::testing::Test {
+class Seed001ClientCredentials : public oidc_testing::ProviderFixture {
  protected:
-  // Declared first: destroyed last, after every Client and transport of a test has closed its
-  // keep-alive connections (the provider's destructor would otherwise wait for them).
-  LocalProvider provider;
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
-
-  void TearDown() override {
-    const auto rejections = provider.rejections();
-    for (const auto& r : rejections) ADD_FAILURE() << "provider rejected " << r.path << ": " << r.reason;
-  }
-
   ClientConfig svc_config(ClientAuthMethod method) const {
     ClientConfig c;
     c.token_endpoint = provider.token_endpoint(LocalProvider::kCoreRealm);

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "fake_clock.hpp"
-#include "form_post_checks.hpp"
 #include "local_provider.hpp"
+#include "provider_fixture.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/detail/form.hpp"
@@ -28,13 +28,13 @@ using oidc::Params;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::RecordedRequest;
+using oidc_testing::str;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
 
 constexpr const char* kDeviceGrantType = "urn:ietf:params:oauth:grant-type:device_code";
 
-std::string str(std::string_view s) { return std::string(s); }
 
 std::vector<std::string> sorted_names(const Params& fields) {
   std::vector<std::string> names;
@@ -53,16 +53,8 @@ bool is_uuid(const std::string& s) {
   return true;
 }
 
-class Seed002SimpleIdServer : public ::testing::Test {
+class Seed002SimpleIdServer : public oidc_testing::ProviderFixture {
  protected:
-  LocalProvider provider;  // first: outlives every Client and curl transport of a test
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
-
-  void TearDown() override {
-    for (const auto& r : provider.rejections())
-      ADD_FAILURE() << "provider rejected " << r.path << ": " << r.reason;
-  }
-
   // Every seed 002 request carries client_id and client_secret in the body (client_secret_post).
   ClientConfig config(std::string_view client_id, std::string_view secret) const {
     ClientConfig c;

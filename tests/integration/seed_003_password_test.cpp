@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "fake_clock.hpp"
-#include "form_post_checks.hpp"
 #include "error_of.hpp"
 #include "local_provider.hpp"
+#include "provider_fixture.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "seed_documents.hpp"
@@ -27,24 +27,14 @@ using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::RecordedRequest;
 using oidc_testing::error_of;
+using oidc_testing::str;
 namespace seeds = oidc_testing::seeds;
 
 namespace {
 
-std::string str(std::string_view s) { return std::string(s); }
 
-class Seed003Password : public ::testing::Test {
+class Seed003Password : public oidc_testing::ProviderFixture {
  protected:
-  LocalProvider provider;  // first: outlives every Client and curl transport of a test
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
-  bool expect_no_rejections = true;
-
-  void TearDown() override {
-    if (!expect_no_rejections) return;
-    for (const auto& r : provider.rejections())
-      ADD_FAILURE() << "provider rejected " << r.path << ": " << r.reason;
-  }
-
   // The document's URL uses Keycloak's legacy /auth prefix.
   std::string token_path() const { return LocalProvider::legacy_token_path(LocalProvider::kVyoptaRealm); }
 

@@ -16,6 +16,7 @@
 #include "fake_clock.hpp"
 #include "error_of.hpp"
 #include "local_provider.hpp"
+#include "provider_fixture.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 
@@ -30,21 +31,13 @@ using oidc::Token;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::error_of;
+using oidc_testing::str;
 
 namespace {
 
-std::string str(std::string_view s) { return std::string(s); }
 
-class TokenSourceIntegration : public ::testing::Test {
+class TokenSourceIntegration : public oidc_testing::ProviderFixture {
  protected:
-  LocalProvider provider;  // first: outlives every Client, token source and curl transport
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
-
-  void TearDown() override {
-    for (const auto& r : provider.rejections())
-      ADD_FAILURE() << "provider rejected " << r.path << ": " << r.reason;
-  }
-
   ClientConfig svc_config() const {
     ClientConfig c;
     c.token_endpoint = provider.token_endpoint();

@@ -18,6 +18,7 @@
 #include "fake_clock.hpp"
 #include "error_of.hpp"
 #include "local_provider.hpp"
+#include "provider_fixture.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/detail/base64.hpp"
@@ -33,10 +34,10 @@ using oidc_testing::ClientRegistration;
 using oidc_testing::FakeClock;
 using oidc_testing::LocalProvider;
 using oidc_testing::error_of;
+using oidc_testing::str;
 
 namespace {
 
-std::string str(std::string_view s) { return std::string(s); }
 
 // A loopback port with a bound but never listening socket: connecting is refused at once, and
 // nobody else can take the port while the object lives.
@@ -63,11 +64,8 @@ class RefusingPort {
   int port_ = 0;
 };
 
-class TransportFailures : public ::testing::Test {
+class TransportFailures : public oidc_testing::ProviderFixture {
  protected:
-  LocalProvider provider;  // first: outlives every Client and curl transport of a test
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
-
   ClientConfig svc_config(std::string secret = str(LocalProvider::kServiceClientSecret),
                           CurlOptions options = {}) const {
     ClientConfig c;
