@@ -42,7 +42,7 @@ std::shared_ptr<oidc::CachingTokenSource> hit_source() {
   oidc::TokenSourceOptions options;
   options.initial = realistic_token();
   return std::make_shared<oidc::CachingTokenSource>(
-      [](const std::shared_ptr<const oidc::Token>&) -> oidc::Token { throw std::logic_error("no renewal expected"); },
+      [](const std::shared_ptr<const oidc::Token>&, const oidc::CancelToken&) -> oidc::Token { throw std::logic_error("no renewal expected"); },
       oidc::system_clock(), options);
 }
 
@@ -151,7 +151,7 @@ void BM_ExpiredTokenStampede(benchmark::State& state) {
       expired.expiry = expired.received_at;  // already stale
       options.initial = expired;
       oidc::CachingTokenSource source(
-          [&](const std::shared_ptr<const oidc::Token>&) {
+          [&](const std::shared_ptr<const oidc::Token>&, const oidc::CancelToken&) {
             ++requests;
             return client.client_credentials();
           },

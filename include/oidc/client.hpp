@@ -155,7 +155,7 @@ class Client {
     options.initial = std::move(initial);
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self](const std::shared_ptr<const Token>& current) {
+        [self](const std::shared_ptr<const Token>& current, const CancelToken&) {
           if (!current) throw Error(errc::interaction_required, "token renewal", "no token to refresh");
           try {
             return self.refresh(*current);
@@ -263,7 +263,7 @@ class Client {
   std::shared_ptr<CachingTokenSource> regrant_source(Grant grant, TokenSourceOptions options) const {
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current) {
+        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current, const CancelToken&) {
           if (current && current->refresh_token_usable(self.clock().now())) {
             try {
               return self.refresh(*current, {grant.scope, grant.extra});

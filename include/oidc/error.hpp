@@ -29,6 +29,10 @@ enum class errc {
   cancelled,             // the caller's CancelToken fired
   deadline_exceeded,     // a deadline (device code expiry, caller's wait) passed
   interaction_required,  // no way to renew without the user: log in again
+  // Appended later; values above stay stable.
+  protocol,                // the server broke HTTP framing (conflicting Content-Length, unasked-for encoding, cut header)
+  invalid_request,         // the request to send is malformed (CR/LF/NUL in a header, control byte in a URL, no method)
+  unsupported_token_type,  // token_type the caller did not allow (e.g. mac)
 };
 
 class error_category_impl : public std::error_category {
@@ -50,6 +54,9 @@ class error_category_impl : public std::error_category {
       case errc::cancelled: return "cancelled";
       case errc::deadline_exceeded: return "deadline exceeded";
       case errc::interaction_required: return "interactive login required";
+      case errc::protocol: return "HTTP protocol violation";
+      case errc::invalid_request: return "malformed request refused";
+      case errc::unsupported_token_type: return "unsupported token type";
     }
     return "unknown oidc error";
   }

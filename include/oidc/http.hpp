@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "oidc/cancel.hpp"
+
 namespace oidc {
 namespace detail {
 
@@ -65,6 +67,8 @@ struct HttpRequest {
   std::string body;
   // Total time allowed for this request, connect included; the transport also applies its own cap.
   std::chrono::milliseconds timeout{30000};
+  // When set, cancel() aborts the request in flight (errc::cancelled); no allocation when unset.
+  std::optional<CancelToken> cancel{};
 };
 
 struct HttpResponse {

@@ -80,8 +80,9 @@ struct TokenSourceOptions {
 class CachingTokenSource final : public TokenSource {
  public:
   // Produces a new token; `current` is the token being replaced (null when there is none), so the
-  // function can use its refresh_token. Throws oidc::Error on failure.
-  using Renew = std::function<Token(const std::shared_ptr<const Token>& current)>;
+  // function can use its refresh_token; `cancel` fires when the source is destroyed, and the
+  // function should hand it to its requests (HttpRequest::cancel). Throws oidc::Error on failure.
+  using Renew = std::function<Token(const std::shared_ptr<const Token>& current, const CancelToken& cancel)>;
 
   CachingTokenSource(Renew renew, std::shared_ptr<const Clock> clock, TokenSourceOptions options = {})
       : renew_(std::move(renew)), clock_(clock ? std::move(clock) : system_clock()), options_(std::move(options)) {
@@ -235,7 +236,7 @@ class CachingTokenSource final : public TokenSource {
     std::shared_ptr<const Entry> fresh;
     std::exception_ptr error;
     try {
-      auto t = std::make_shared<const Token>(renew_(current));
+      auto t = std::make_shared<const Token>(renew_(current, cancel_));
       if (options_.on_token) {
         try {
           options_.on_token(*t);
@@ -269,6 +270,7 @@ class CachingTokenSource final : public TokenSource {
   }
 
   const Renew renew_;
+  CancelToken cancel_;
   const std::shared_ptr<const Clock> clock_;
   TokenSourceOptions options_;
   const std::uint64_t id_ = next_source_id();
