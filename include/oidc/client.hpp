@@ -41,6 +41,7 @@ struct ClientConfig : Endpoints {
   std::chrono::milliseconds timeout{30000};  // per request
   std::shared_ptr<Transport> transport;      // null: default_transport() (libcurl)
   std::shared_ptr<const Clock> clock;        // null: system_clock()
+  TokenResponseRules token_response_rules;   // accepted token types (default: Bearer)
 };
 
 // The facade: one configured client of one authorization server. Cheap to copy (state is shared),
@@ -90,7 +91,8 @@ class Client {
     const auto now = clock().now();
     const auto response =
         post_form(config().device_authorization_endpoint, "device_authorization_endpoint", std::move(form), operation);
-    return parse_device_authorization_response(response.response, now, operation, response.secret_views());
+    return parse_device_authorization_response(response.response, now, operation, response.secret_views(),
+                                               config().allow_insecure_http);
   }
 
   // RFC 8628 §3.4-3.5: polls the token endpoint until the user approves, waiting `interval`
@@ -174,7 +176,8 @@ class Client {
     const std::string operation = "token request (grant_type=" + value_of(form, "grant_type") + ")";
     const auto now = clock().now();  // before sending: expires_in counts from the server's issue time
     const auto response = post_form(config().token_endpoint, "token_endpoint", std::move(form), operation);
-    return parse_token_response(response.response, now, operation, response.secret_views());
+    return parse_token_response(response.response, now, operation, response.secret_views(),
+                                config().token_response_rules);
   }
 
   // The response to an authenticated form POST, with the secret values that were sent so that

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oidc/detail/printable.hpp"
+#include "oidc/detail/validate.hpp"
 #include "oidc/http.hpp"
 #include "oidc/secret.hpp"
 
@@ -31,15 +33,22 @@ struct Token {
   nlohmann::json extra = nlohmann::json::object();
 
   // The scheme for the Authorization header: "bearer" in any case is "Bearer" (seed 003 sends
-  // lowercase; RFC 6750 §2.1 spells it "Bearer"), DPoP likewise; an absent type means Bearer.
+  // lowercase; RFC 6750 §2.1 spells it "Bearer"), DPoP likewise; an absent type means Bearer. Any
+  // other type is returned as is when it is an RFC 9110 token, and escaped with detail::printable
+  // otherwise (a Token built by hand), so the result never holds CR, LF or NUL.
   [[nodiscard]] std::string type() const {
     if (token_type.empty() || detail::iequals(token_type, "bearer")) return "Bearer";
     if (detail::iequals(token_type, "dpop")) return "DPoP";
     if (detail::iequals(token_type, "mac")) return "MAC";
-    return token_type;
+    if (detail::is_http_token(token_type)) return token_type;
+    return detail::printable(token_type, detail::token_type_max_bytes);
   }
 
-  // "Bearer eyJ...": the value of an Authorization request header (RFC 6750 §2.1).
+  // "Bearer eyJ...": the value of an Authorization request header (RFC 6750 §2.1). It cannot hold
+  // CR, LF or NUL for a Token from parse_token_response or token_from_json: both refuse access
+  // tokens outside RFC 6750 b64token (Bearer, DPoP) or VSCHAR (other types), see
+  // detail::token_problem. For a Token built by hand that is the builder's duty (and the
+  // transport refuses such header values).
   [[nodiscard]] std::string authorization_header() const {
     std::string h = type();
     h += ' ';
@@ -61,6 +70,27 @@ struct Token {
 };
 
 namespace detail {
+
+// The character rules for a Token's strings (see detail/validate.hpp), for every way a Token is
+// made from outside data: token_type an RFC 6749 type (or empty: Bearer); access_token an
+// RFC 6750 b64token for Bearer and DPoP, VSCHAR for other types; refresh_token VSCHAR; id_token
+// compact JWS/JWE characters; scope RFC 6749 §3.3 scope-tokens. Returns the first broken rule,
+// naming the member but never its value; nullopt when all hold.
+inline std::optional<std::string> token_problem(const Token& t) {
+  if (!t.token_type.empty() && !is_token_type(t.token_type)) return std::string("token_type is not an RFC 6749 token type");
+  const bool b64 = t.token_type.empty() || iequals(t.token_type, "bearer") || iequals(t.token_type, "dpop");
+  if (b64 && !is_b64token(t.access_token.expose()))
+    return std::string("access_token is not an RFC 6750 b64token (letters, digits, -._~+/ then = padding)");
+  if (!b64 && !is_vschar_string(t.access_token.expose()))
+    return std::string("access_token is not RFC 6749 VSCHAR text");
+  if (t.has_refresh_token() && !is_vschar_string(t.refresh_token.expose()))
+    return std::string("refresh_token is not RFC 6749 VSCHAR text");
+  if (!t.id_token.empty() && !is_compact_jose(t.id_token.expose()))
+    return std::string("id_token is not a compact JWS (base64url segments joined by '.')");
+  if (!is_scope(t.scope)) return std::string("scope is not RFC 6749 scope-tokens separated by spaces");
+  return std::nullopt;
+}
+
 inline std::string format_utc(std::chrono::system_clock::time_point t) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};

@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "oidc/detail/json.hpp"
+#include "oidc/detail/validate.hpp"
 #include "oidc/error.hpp"
 #include "oidc/token.hpp"
 
@@ -35,8 +38,11 @@ inline nlohmann::json token_to_json(const Token& t) {
   return j;
 }
 
-// The inverse of token_to_json. Throws oidc::Error(errc::parse) when a member has the wrong type or
-// access_token is missing; the message never contains a value.
+// The inverse of token_to_json. Throws oidc::Error(errc::parse) when a member has the wrong type,
+// access_token is missing, a string breaks the rules server values must meet (detail::token_problem:
+// a saved file may have been edited, and access_token goes into headers), or a time is not a whole
+// number of seconds within [1970, detail::max_unix_seconds] (a time_point cannot hold more). The
+// message names the member, never a value.
 inline Token token_from_json(const nlohmann::json& j) {
   auto fail = [](const std::string& why) -> Error { return Error(errc::parse, "restoring a saved token", why); };
   if (!j.is_object()) throw fail("not a JSON object");
@@ -50,7 +56,13 @@ inline Token token_from_json(const nlohmann::json& j) {
     const auto it = j.find(name);
     if (it == j.end() || it->is_null()) return std::nullopt;
     if (!it->is_number_integer()) throw fail(std::string(name) + " is not a whole number of seconds");
-    return Token::time_point{std::chrono::seconds{it->get<std::int64_t>()}};
+    // Range first: a uint64 above INT64_MAX must not be read as a negative int64.
+    const bool in_range = it->is_number_unsigned()
+                              ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(detail::max_unix_seconds)
+                              : it->get<std::int64_t>() >= 0;
+    const auto instant = in_range ? detail::unix_instant(it->get<std::int64_t>()) : std::nullopt;
+    if (!instant) throw fail(std::string(name) + " is outside the range of a time point (1970 to year ~2250)");
+    return instant;
   };
   Token t;
   t.access_token = text("access_token");
@@ -59,11 +71,20 @@ inline Token token_from_json(const nlohmann::json& j) {
   t.scope = text("scope");
   t.refresh_token = text("refresh_token");
   t.id_token = text("id_token");
+  if (const auto problem = detail::token_problem(t)) throw fail(*problem);
   t.expiry = time("expires_at");
   t.refresh_expiry = time("refresh_expires_at");
   t.received_at = time("received_at").value_or(Token::time_point{});
   if (const auto it = j.find("extra"); it != j.end() && it->is_object()) t.extra = *it;
   return t;
+}
+
+// token_from_json of saved text (token_to_json(t).dump()), parsed with detail::parse_json: prefer
+// it to nlohmann::json::parse, whose documents have no depth limit.
+inline Token token_from_json_text(std::string_view text) {
+  auto parsed = detail::parse_json(text);
+  if (!parsed.ok()) throw Error(errc::parse, "restoring a saved token", "saved text: " + parsed.problem);
+  return token_from_json(parsed.value);
 }
 
 }  // namespace oidc

@@ -1,8 +1,8 @@
 #ifndef OIDC_TOKEN_RESPONSE_HPP
 #define OIDC_TOKEN_RESPONSE_HPP
 
+#include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,68 +12,98 @@
 
 #include "oidc/detail/jwt.hpp"
 #include "oidc/detail/response.hpp"
+#include "oidc/detail/validate.hpp"
 #include "oidc/token.hpp"
 
 namespace oidc {
+
+// What a client accepts in a token response.
+struct TokenResponseRules {
+  // token_type values taken, compared case-insensitively (RFC 6749 §5.1). Others are
+  // errc::unsupported_token_type: a token whose type the client cannot present (mac, an unknown
+  // extension) is useless, and sent as Bearer it would be misused. DPoP joins once proofs exist.
+  std::vector<std::string> token_types{"Bearer"};
+};
+
 namespace detail {
 
-// A lifetime in seconds given as a JSON number or numeric string ("3600", as some providers send).
-// Zero, negative, fractional junk or absent: nullopt. Clamped to ten years so time arithmetic
-// cannot overflow.
-inline std::optional<std::chrono::seconds> lifetime_member(const nlohmann::json& obj, const char* name) {
+// The string in member `name`, or nullptr when absent or null (servers send null for optional
+// members); throws through `fail` when it is another JSON type.
+template <class Fail>
+const std::string* optional_string_member(const nlohmann::json& obj, const char* name, Fail&& fail) {
   const auto it = obj.find(name);
-  if (it == obj.end()) return std::nullopt;
-  std::int64_t v = 0;
-  if (it->is_number_integer()) {
-    v = it->get<std::int64_t>();
-  } else if (it->is_number_float()) {
-    v = static_cast<std::int64_t>(it->get<double>());
-  } else if (it->is_string()) {
-    const auto& s = it->get_ref<const std::string&>();
-    if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    v = std::stoll(s);
-  } else {
-    return std::nullopt;
-  }
-  constexpr std::int64_t ten_years = 10LL * 365 * 24 * 3600;
-  if (v <= 0) return std::nullopt;
-  return std::chrono::seconds{v < ten_years ? v : ten_years};
+  if (it == obj.end() || it->is_null()) return nullptr;
+  if (!it->is_string()) fail(errc::parse, std::string(name) + " is not a string");
+  return &it->get_ref<const std::string&>();
 }
 
 }  // namespace detail
 
-// Builds a Token from a token endpoint response received at `now`, or throws oidc::Error.
+// Builds a Token from a token endpoint response received at `now`, or throws oidc::Error
+// (errc::parse for a malformed response, errc::unsupported_token_type for a type not in `rules`).
 //
-// Expiry policy: `expires_in` (number or numeric string) when present and positive; otherwise the
-// `exp` claim of a JWT access token (read, not verified: it is our own token's lifetime hint);
-// otherwise none, and TokenSource applies its configured default lifetime.
+// Validation (detail/validate.hpp, detail::token_problem): token_type must be a JSON string that is
+// an RFC 6749 token type; absent (or null) means Bearer, a lenience kept for servers that omit it.
+// access_token must be an RFC 6750 b64token for Bearer and DPoP (so the Authorization header
+// cannot be broken by CR, LF, NUL, spaces or commas), VSCHAR for other types; refresh_token VSCHAR;
+// id_token compact JWS characters; scope scope-tokens, as a string or (some servers) an array of
+// strings, joined with spaces. An empty refresh_token or id_token counts as absent.
+//
+// Expiry policy: `expires_in` (detail::lifetime: whole seconds, number or numeric string, clamped
+// to ten years) when positive; otherwise the `exp` claim of a JWT access token when it lies within
+// (now, now + ten years] (read, not verified: it is our own token's lifetime hint); otherwise none,
+// and TokenSource applies its configured default lifetime.
 inline Token parse_token_response(const HttpResponse& response, Token::time_point now,
                                   const std::string& operation = "token request",
-                                  const std::vector<std::string_view>& secrets = {}) {
+                                  const std::vector<std::string_view>& secrets = {},
+                                  const TokenResponseRules& rules = {}) {
   auto obj = detail::parse_oauth_response(response, operation, secrets);
+  const auto fail = [&](errc code, std::string why) {
+    detail::throw_malformed(code, response, operation, std::move(why), secrets);
+  };
   Token t;
   t.received_at = now;
-  t.access_token = detail::string_member(obj, "access_token");
-  if (t.access_token.empty())
-    detail::throw_malformed(errc::parse, response, operation, "response has no access_token", secrets);
-  t.token_type = detail::string_member(obj, "token_type");
-  if (const auto life = detail::lifetime_member(obj, "expires_in")) {
-    t.expiry = now + *life;
-  } else if (const auto exp = detail::unverified_jwt_exp(t.access_token.expose())) {
-    t.expiry = std::chrono::system_clock::time_point{std::chrono::seconds{*exp}};
+
+  if (const auto* type = detail::optional_string_member(obj, "token_type", fail)) {
+    if (!detail::is_token_type(*type)) fail(errc::parse, "token_type is not an RFC 6749 token type");
+    t.token_type = *type;
   }
-  t.refresh_token = detail::string_member(obj, "refresh_token");
-  if (const auto life = detail::lifetime_member(obj, "refresh_expires_in")) t.refresh_expiry = now + *life;
-  // Some servers send scope as a JSON array; RFC 6749 §3.3 says space-delimited string.
-  if (const auto it = obj.find("scope"); it != obj.end()) {
+  const std::string_view type = t.token_type.empty() ? std::string_view("Bearer") : std::string_view(t.token_type);
+  if (std::none_of(rules.token_types.begin(), rules.token_types.end(),
+                   [&](const std::string& accepted) { return detail::iequals(accepted, type); })) {
+    std::string accepted;
+    for (const auto& a : rules.token_types) accepted += (accepted.empty() ? "" : ", ") + a;
+    fail(errc::unsupported_token_type, "token_type is not one of the accepted types (" + accepted + ")");
+  }
+
+  const auto* access_token = detail::optional_string_member(obj, "access_token", fail);
+  if (!access_token || access_token->empty()) fail(errc::parse, "response has no access_token");
+  t.access_token = *access_token;
+  if (const auto* refresh_token = detail::optional_string_member(obj, "refresh_token", fail))
+    t.refresh_token = *refresh_token;
+  if (const auto* id_token = detail::optional_string_member(obj, "id_token", fail)) t.id_token = *id_token;
+  if (const auto it = obj.find("scope"); it != obj.end() && !it->is_null()) {
     if (it->is_string()) {
       t.scope = it->get<std::string>();
-    } else if (it->is_array()) {
-      for (const auto& s : *it)
-        if (s.is_string()) t.scope += (t.scope.empty() ? "" : " ") + s.get<std::string>();
+    } else if (it->is_array()) {  // RFC 6749 §3.3 says a space-delimited string; some send an array
+      for (const auto& s : *it) {
+        if (!s.is_string() || !detail::is_scope_token(s.get_ref<const std::string&>()))
+          fail(errc::parse, "scope array holds an element that is not an RFC 6749 scope-token");
+        t.scope += (t.scope.empty() ? "" : " ") + s.get<std::string>();
+      }
+    } else {
+      fail(errc::parse, "scope is neither a string nor an array of strings");
     }
   }
-  t.id_token = detail::string_member(obj, "id_token");
+  if (const auto problem = detail::token_problem(t)) fail(errc::parse, *problem);
+
+  if (const auto life = detail::lifetime_member(obj, "expires_in")) {
+    t.expiry = now + *life;
+  } else if (const auto exp = detail::unverified_jwt_exp(t.access_token.expose(), now)) {
+    t.expiry = *exp;
+  }
+  if (const auto life = detail::lifetime_member(obj, "refresh_expires_in")) t.refresh_expiry = now + *life;
+
   obj.erase("access_token");
   obj.erase("refresh_token");
   obj.erase("id_token");

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -305,11 +306,27 @@ TEST_F(Seed000DeviceFlow, RefreshRotatesTheRefreshToken) {
 }
 
 TEST_F(Seed000DeviceFlow, ReplaysTheDocumentedExchangeVerbatim) {
+  // The document's access token placeholder "<actual-access-token>" is not an RFC 6750 b64token
+  // ('<', '>'), so the verbatim token bodies are refused; the replay below differs from them only
+  // in that placeholder, written "actual-access-token".
+  for (const auto body : {seeds::kSeed000DeviceTokenResponse, seeds::kSeed000RefreshResponse}) {
+    oidc::HttpResponse verbatim;
+    verbatim.status = 200;
+    verbatim.body = str(body);
+    const auto e = error_of([&] { (void)oidc::parse_token_response(verbatim, clock->now()); });
+    EXPECT_EQ(e.code(), errc::parse);
+    EXPECT_NE(e.detail().find("access_token is not an RFC 6750 b64token"), std::string::npos) << e.detail();
+  }
+  auto header_safe = [](std::string_view body) {
+    std::string s = str(body);
+    s.replace(s.find("<actual-access-token>"), 21, "actual-access-token");
+    return s;
+  };
   const auto device_path = LocalProvider::legacy_device_path();
   const auto token_path = LocalProvider::legacy_token_path();
   provider.enqueue(device_path, LocalProvider::Response::json(200, str(seeds::kSeed000DeviceAuthorizationResponse)));
-  provider.enqueue(token_path, LocalProvider::Response::json(200, str(seeds::kSeed000DeviceTokenResponse)));
-  provider.enqueue(token_path, LocalProvider::Response::json(200, str(seeds::kSeed000RefreshResponse)));
+  provider.enqueue(token_path, LocalProvider::Response::json(200, header_safe(seeds::kSeed000DeviceTokenResponse)));
+  provider.enqueue(token_path, LocalProvider::Response::json(200, header_safe(seeds::kSeed000RefreshResponse)));
   const Client client(config(/*legacy=*/true));
 
   const auto start = clock->now();
@@ -338,7 +355,7 @@ TEST_F(Seed000DeviceFlow, ReplaysTheDocumentedExchangeVerbatim) {
   EXPECT_EQ(sorted(token_requests[0].form), sorted(oidc::detail::form_decode(seeds::kSeed000DeviceTokenRequestBody)));
 
   const auto polled_at = start + 5s;
-  EXPECT_EQ(token.access_token.expose(), "<actual-access-token>");
+  EXPECT_EQ(token.access_token.expose(), "actual-access-token");
   EXPECT_EQ(token.refresh_token.expose(), "<actual-refresh-token>");
   EXPECT_EQ(token.token_type, "Bearer");
   EXPECT_EQ(*token.expiry, polled_at + 86375s);
@@ -365,7 +382,7 @@ TEST_F(Seed000DeviceFlow, ReplaysTheDocumentedExchangeVerbatim) {
       << token_requests[1].body;
 
   const auto refreshed_at = polled_at + 630s;
-  EXPECT_EQ(refreshed.access_token.expose(), "<actual-access-token>");
+  EXPECT_EQ(refreshed.access_token.expose(), "actual-access-token");
   EXPECT_EQ(*refreshed.expiry, refreshed_at + 85745s);
   EXPECT_EQ(*refreshed.refresh_expiry, refreshed_at + 1800s);
   EXPECT_EQ(refreshed.extra.at("session_state"), seeds::kSeed000SessionState);

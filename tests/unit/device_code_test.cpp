@@ -216,3 +216,98 @@ TEST_F(DeviceFixture, OtherErrorsEndPollingAtOnce) {
   transport->push_error(Error(errc::connect, "POST", "refused"));
   EXPECT_EQ(error_of([&] { (void)public_client().poll_device_token(authorization()); }).code(), errc::connect);
 }
+
+// ---- Validation of the device authorization response -----------------------------------------
+
+namespace {
+
+std::string device_response(const std::string& members) {
+  nlohmann::json j = {{"device_code", "dc"}, {"user_code", "ABCD-EFGH"},
+                      {"verification_uri", "https://idp.example.com/device"}, {"expires_in", 600}};
+  const auto extra = nlohmann::json::parse("{" + members + "}");
+  for (const auto& [k, v] : extra.items()) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+}
+
+}  // namespace
+
+TEST_F(DeviceFixture, UserCodeMustBePrintable) {
+  for (const char* bad : {R"("user_code":"\u001b[2J\u001b]0;pwned\u0007")", R"("user_code":"AB\r\nCD")",
+                          R"("user_code":"\u009b31m")", R"("user_code":"\u0000")", R"("user_code":7096)"}) {
+    transport->push_json(200, device_response(bad));
+    const auto e = error_of([&] { (void)public_client().device_authorization(); });
+    EXPECT_EQ(e.code(), errc::parse) << bad;
+    EXPECT_NE(e.detail().find("user_code"), std::string::npos) << e.detail();
+    EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos);
+  }
+  transport->push_json(200, device_response(R"("user_code":")" + std::string(65, 'A') + "\""));
+  EXPECT_EQ(error_of([&] { (void)public_client().device_authorization(); }).code(), errc::parse);
+  // A form body can carry bytes JSON cannot: invalid UTF-8 is refused as well.
+  oidc::HttpResponse form;
+  form.status = 200;
+  form.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  form.body = "device_code=dc&user_code=%FFAB&verification_uri=https%3A%2F%2Fidp.example.com%2Fd&expires_in=600";
+  EXPECT_EQ(error_of([&] { (void)oidc::parse_device_authorization_response(form, clock->now()); }).code(), errc::parse);
+  // Non-ASCII letters are fine.
+  transport->push_json(200, device_response(R"("user_code":"ÄÖÜ-123")"));
+  EXPECT_EQ(public_client().device_authorization().user_code, "ÄÖÜ-123");
+}
+
+TEST_F(DeviceFixture, VerificationUrisMustBeHttpsOrLoopback) {
+  for (const std::string& bad :
+       {std::string(R"x("verification_uri":"javascript:alert(1)")x"),
+        std::string(R"("verification_uri":"http://idp.example.com/device")"),
+        std::string(R"("verification_uri":"https://idp.example.com/\u001b[31m")"),
+        std::string(R"("verification_uri":"https://idp.example.com/)") + std::string(3000, 'a') + "\"",
+        std::string(R"x("verification_uri_complete":"javascript:alert(1)")x"),
+        std::string(R"("verification_uri_complete":"https://idp.example.com/?c=a b")")}) {
+    transport->push_json(200, device_response(bad));
+    const auto e = error_of([&] { (void)public_client().device_authorization(); });
+    EXPECT_EQ(e.code(), errc::parse) << bad.substr(0, 80);
+    EXPECT_NE(e.detail().find("verification_uri"), std::string::npos) << e.detail();
+    EXPECT_EQ(e.detail().find("javascript"), std::string::npos) << e.detail();
+  }
+  // Google's spelling goes through the same check.
+  transport->push_json(
+      200, R"x({"device_code":"d","user_code":"U","verification_url":"javascript:alert(1)","expires_in":600})x");
+  const auto e = error_of([&] { (void)public_client().device_authorization(); });
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_NE(e.detail().find("verification_url is not an absolute https URI"), std::string::npos) << e.detail();
+
+  // Loopback http is fine; other http hosts need allow_insecure_http.
+  transport->push_json(200, device_response(R"("verification_uri":"http://127.0.0.1:8080/device")"));
+  EXPECT_EQ(public_client().device_authorization().verification_uri, "http://127.0.0.1:8080/device");
+  ClientConfig c;
+  c.device_authorization_endpoint = "https://idp.example.com/device_authorization";
+  c.client_id = "device-client";
+  c.allow_insecure_http = true;
+  c.transport = transport;
+  c.clock = clock;
+  transport->push_json(200, device_response(R"("verification_uri":"http://idp.internal/device")"));
+  EXPECT_EQ(Client(c).device_authorization().verification_uri, "http://idp.internal/device");
+}
+
+TEST_F(DeviceFixture, IntervalIsClampedToAMinuteAndTheCodesLifetime) {
+  transport->push_json(200, device_response(R"("interval":86400)"));
+  EXPECT_EQ(public_client().device_authorization().interval, 60s);
+  transport->push_json(200, device_response(R"("interval":0)"));
+  EXPECT_EQ(public_client().device_authorization().interval, 1s);
+  transport->push_json(200, device_response(R"("interval":30,"expires_in":10)"));
+  const auto a = public_client().device_authorization();
+  EXPECT_EQ(a.interval, 10s);
+  EXPECT_EQ(a.expires_in, 10s);
+  transport->push_json(200, device_response(R"("expires_in":18446744073709551616)"));
+  EXPECT_EQ(public_client().device_authorization().expires_in, std::chrono::seconds{10LL * 365 * 24 * 3600});
+}
+
+TEST_F(DeviceFixture, DeviceCodeAndDuplicatesAreRefused) {
+  transport->push_json(200, device_response(R"("device_code":"dc\r\nX: 1")"));
+  auto e = error_of([&] { (void)public_client().device_authorization(); });
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_NE(e.detail().find("device_code is not RFC 6749 VSCHAR"), std::string::npos) << e.detail();
+  transport->push_json(200, R"({"device_code":"d","user_code":"U","user_code":"V",)"
+                            R"("verification_uri":"https://idp.example.com/d","expires_in":600})");
+  e = error_of([&] { (void)public_client().device_authorization(); });
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_NE(e.detail().find("duplicate member \"user_code\""), std::string::npos) << e.detail();
+}

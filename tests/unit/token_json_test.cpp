@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
 #include "error_of.hpp"
 
 using namespace std::chrono_literals;
@@ -53,4 +58,48 @@ TEST(TokenJson, MalformedInputIsAParseErrorWithoutValues) {
   const auto e = error_of([] { (void)oidc::token_from_json({{"access_token", "secret-at"}, {"expires_at", "soon"}}); });
   EXPECT_EQ(e.code(), oidc::errc::parse);
   EXPECT_EQ(std::string(e.what()).find("secret-at"), std::string::npos);
+}
+
+TEST(TokenJson, InstantsOutsideATimePointAreParseErrors) {
+  for (const char* member : {"expires_at", "refresh_expires_at", "received_at"}) {
+    for (const nlohmann::json& bad : {nlohmann::json(-1), nlohmann::json(100'000'000'000LL),  // year 5138
+                                     nlohmann::json(9'223'372'037LL),  // just past 2262 in nanoseconds
+                                     nlohmann::json(std::numeric_limits<std::int64_t>::max()),
+                                     nlohmann::json(std::numeric_limits<std::uint64_t>::max()),
+                                     nlohmann::json(1.7e9)}) {
+      const auto e = error_of([&] { (void)oidc::token_from_json({{"access_token", "secret-at"}, {member, bad}}); });
+      EXPECT_EQ(e.code(), oidc::errc::parse) << member << " " << bad;
+      EXPECT_NE(e.detail().find(member), std::string::npos) << e.detail();
+      EXPECT_EQ(std::string(e.what()).find("secret-at"), std::string::npos);
+    }
+  }
+  const Token ok = oidc::token_from_json({{"access_token", "at"}, {"expires_at", 0}, {"received_at", 4'000'000'000LL}});
+  EXPECT_EQ(ok.expiry, Token::time_point{});
+  EXPECT_EQ(ok.received_at, Token::time_point{std::chrono::seconds{4'000'000'000LL}});
+}
+
+TEST(TokenJson, SavedStringsMeetTheResponseRules) {
+  for (const auto& [member, value] : std::vector<std::pair<const char*, const char*>>{
+           {"access_token", "at\r\nX-Evil: 1"},
+           {"token_type", "Bearer\r\n"},
+           {"refresh_token", "rt\n"},
+           {"id_token", "a b"},
+           {"scope", "a\"b"}}) {
+    nlohmann::json j = {{"access_token", "at"}};
+    j[member] = value;
+    const auto e = error_of([&] { (void)oidc::token_from_json(j); });
+    EXPECT_EQ(e.code(), oidc::errc::parse) << member;
+    EXPECT_NE(e.detail().find(member), std::string::npos) << e.detail();
+  }
+}
+
+TEST(TokenJson, SavedTextIsParsedWithTheDepthLimit) {
+  Token t;
+  t.access_token = "at";
+  t.expiry = t0;
+  EXPECT_EQ(oidc::token_from_json_text(oidc::token_to_json(t).dump()).expiry, t0);
+  const std::string deep = R"({"access_token":"at","extra":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  const auto e = error_of([&] { (void)oidc::token_from_json_text(deep); });
+  EXPECT_EQ(e.code(), oidc::errc::parse);
+  EXPECT_NE(e.detail().find("nested deeper"), std::string::npos) << e.detail();
 }

@@ -189,3 +189,181 @@ TEST(TokenResponse, SentSecretsEchoedInErrorDescriptionAreMasked) {
   EXPECT_EQ(e.oauth()->error_uri, "https://e/?t=[redacted]");
   EXPECT_EQ(std::string(e.what()).find("rt-42"), std::string::npos);
 }
+
+// ---- Validation of what the server sent ---------------------------------------------------------
+
+namespace {
+
+Error parse_error_with(const std::string& body, const oidc::TokenResponseRules& rules = {}) {
+  try {
+    (void)parse_token_response(json_response(200, body), t0, "token request", {}, rules);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected parse_token_response to throw for " << body;
+  return Error(errc::transport, "", "");
+}
+
+std::string jwt_exp(const std::string& exp) {
+  return "eyJhbGciOiJSUzI1NiJ9." + oidc::detail::base64url_encode(R"({"sub":"x","exp":)" + exp + "}") + ".sig";
+}
+
+std::string deep_objects(std::size_t depth) {
+  std::string s;
+  for (std::size_t i = 1; i < depth; ++i) s += "{\"a\":";
+  return s + "{}" + std::string(depth - 1, '}');
+}
+
+}  // namespace
+
+TEST(TokenResponse, AccessTokenOutsideB64TokenIsRefusedWithoutQuotingIt) {
+  // JSON escapes for CR LF, NUL, and a space or comma that would split the Authorization header.
+  for (const char* bad : {R"(s3cr3t\r\nX-Injected: 1)", R"(s3cr3t\u0000en)", "s3cr3t en", "s3cr3t,en", "s3cr3t\\ten",
+                          "<s3cr3t>", "=s3cr3t"}) {
+    const auto e = parse_error_with(std::string(R"({"token_type":"Bearer","access_token":")") + bad + "\"}");
+    EXPECT_EQ(e.code(), errc::parse) << bad;
+    EXPECT_NE(e.detail().find("access_token is not an RFC 6750 b64token"), std::string::npos) << e.detail();
+    EXPECT_EQ(std::string(e.what()).find("s3cr3t"), std::string::npos) << e.what();
+  }
+  // The same rule holds when token_type is absent (taken as Bearer) and for a form body.
+  EXPECT_EQ(parse_error_with(R"({"access_token":"a b"})").code(), errc::parse);
+  HttpResponse r;
+  r.status = 200;
+  r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  r.body = "access_token=a%0D%0Ab&token_type=bearer";
+  EXPECT_EQ(parse_error(r).code(), errc::parse);
+}
+
+TEST(TokenResponse, TokenTypeMustBeAStringToken) {
+  for (const char* type : {"1", "true", "{}", R"("")", R"("Bearer x")", R"("Bearer\r\n")"}) {
+    const auto e = parse_error_with(std::string(R"({"access_token":"a","token_type":)") + type + "}");
+    EXPECT_EQ(e.code(), errc::parse) << type;
+    EXPECT_NE(e.detail().find("token_type"), std::string::npos) << e.detail();
+  }
+  // Absent or null keeps the documented lenience: Bearer.
+  EXPECT_EQ(parse_token_response(json_response(200, R"({"access_token":"a","token_type":null})"), t0).type(), "Bearer");
+}
+
+TEST(TokenResponse, TypesOutsideTheAcceptedSetAreUnsupported) {
+  const auto e = parse_error_with(R"({"access_token":"a","token_type":"mac"})");
+  EXPECT_EQ(e.code(), errc::unsupported_token_type);
+  EXPECT_NE(e.detail().find("accepted types (Bearer)"), std::string::npos) << e.detail();
+  EXPECT_EQ(parse_error_with(R"({"access_token":"a","token_type":"N_A"})").code(), errc::unsupported_token_type);
+
+  // Allowed when configured; compared case-insensitively. A MAC token only needs VSCHAR.
+  const oidc::TokenResponseRules rules{{"Bearer", "MAC"}};
+  const auto t = parse_token_response(json_response(200, R"({"access_token":"mac key id","token_type":"mac"})"), t0,
+                                      "token request", {}, rules);
+  EXPECT_EQ(t.type(), "MAC");
+  EXPECT_EQ(t.access_token.expose(), "mac key id");
+  EXPECT_EQ(parse_error_with(R"({"access_token":"a\nb","token_type":"mac"})", rules).code(), errc::parse);
+  // A set without Bearer also refuses a response that names no type (taken as Bearer).
+  EXPECT_EQ(parse_error_with(R"({"access_token":"a"})", oidc::TokenResponseRules{{"DPoP"}}).code(),
+            errc::unsupported_token_type);
+  EXPECT_EQ(parse_token_response(json_response(200, R"({"access_token":"a","token_type":"dpop"})"), t0, "token request",
+                                 {}, oidc::TokenResponseRules{{"DPoP"}})
+                .type(),
+            "DPoP");
+}
+
+TEST(TokenResponse, ExpiresInEdgeCasesHaveDefinedResults) {
+  const auto ten_years = std::chrono::seconds{10LL * 365 * 24 * 3600};
+  auto expiry = [](const std::string& expires_in) {
+    return parse_token_response(json_response(200, R"({"access_token":"a","expires_in":)" + expires_in + "}"), t0)
+        .expiry;
+  };
+  EXPECT_EQ(expiry("18446744073709551616"), t0 + ten_years);  // 2^64
+  EXPECT_EQ(expiry("1e20"), t0 + ten_years);
+  EXPECT_EQ(expiry("3600.7"), t0 + 3600s);
+  EXPECT_EQ(expiry(R"("3600")"), t0 + 3600s);
+  EXPECT_EQ(expiry("-1"), std::nullopt);
+  EXPECT_EQ(expiry("0"), std::nullopt);
+  EXPECT_EQ(expiry(R"("abc")"), std::nullopt);
+  // 1e309 does not fit a double: the document itself is refused.
+  const auto e = parse_error_with(R"({"access_token":"a","expires_in":1e309})");
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_NE(e.detail().find("out of range"), std::string::npos) << e.detail();
+  // refresh_expires_in follows the same rules.
+  const auto t = parse_token_response(
+      json_response(200, R"({"access_token":"a","refresh_token":"r","refresh_expires_in":18446744073709551616})"), t0);
+  EXPECT_EQ(t.refresh_expiry, t0 + ten_years);
+}
+
+TEST(TokenResponse, JwtExpIsUsedOnlyWhenPlausible) {
+  auto expiry = [](const std::string& exp) {
+    return parse_token_response(json_response(200, R"({"access_token":")" + jwt_exp(exp) + "\"}"), t0).expiry;
+  };
+  EXPECT_EQ(expiry("1700000500.5"), t0 + 500s);  // float: floored
+  EXPECT_EQ(expiry("10000000000"), std::nullopt);  // 2286: past what a time_point holds (2262)
+  EXPECT_EQ(expiry("99999999999999999999"), std::nullopt);
+  EXPECT_EQ(expiry("-5"), std::nullopt);
+  EXPECT_EQ(expiry("1600000000"), std::nullopt);  // in the past: no renewal storm
+}
+
+TEST(TokenResponse, OtherStringMembersAreValidated) {
+  auto code_of = [](const std::string& members) {
+    return parse_error_with(R"({"access_token":"a",)" + members + "}").code();
+  };
+  EXPECT_EQ(code_of(R"("refresh_token":"r\r\nx")"), errc::parse);
+  EXPECT_EQ(code_of(R"("refresh_token":5)"), errc::parse);
+  EXPECT_EQ(code_of(R"("id_token":"eyJ a.b.c")"), errc::parse);
+  EXPECT_EQ(code_of(R"("scope":"openid \"x\"")"), errc::parse);
+  EXPECT_EQ(code_of(R"("scope":["openid",5])"), errc::parse);
+  EXPECT_EQ(code_of(R"("scope":["openid profile"])"), errc::parse);
+  EXPECT_EQ(code_of(R"("scope":7)"), errc::parse);
+  // VSCHAR includes the space (seed 003's abbreviated refresh token); empty means none.
+  const auto t = parse_token_response(
+      json_response(200, R"({"access_token":"a","refresh_token":"ey J...-H5oAwI8","id_token":"","scope":null})"), t0);
+  EXPECT_EQ(t.refresh_token.expose(), "ey J...-H5oAwI8");
+  EXPECT_TRUE(t.id_token.empty());
+}
+
+TEST(TokenResponse, DuplicateMembersAreRefusedInJsonFormAndErrorBodies) {
+  auto e = parse_error_with(R"({"access_token":"a","access_token":"b"})");
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_NE(e.detail().find("duplicate member \"access_token\""), std::string::npos) << e.detail();
+
+  HttpResponse form;
+  form.status = 200;
+  form.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  form.body = "access_token=a&expires_in=60&expires_in=999999";
+  e = parse_error(form);
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_NE(e.detail().find("duplicate parameter \"expires_in\""), std::string::npos) << e.detail();
+
+  // An error body with two "error" members has no trustworthy meaning either.
+  e = parse_error(json_response(400, R"({"error":"invalid_grant","error":"slow_down"})"));
+  EXPECT_EQ(e.code(), errc::parse);
+  EXPECT_EQ(e.http_status(), 400);
+  EXPECT_FALSE(e.oauth());
+}
+
+TEST(TokenResponse, DeepDocumentsAreRefusedWithoutCrashing) {
+  for (const auto& body : {deep_objects(100'000), std::string(100'000, '[') + std::string(100'000, ']'),
+                           R"({"access_token":"a","x":)" + deep_objects(100'000) + "}"}) {
+    const auto e = parse_error(json_response(200, body));
+    EXPECT_EQ(e.code(), errc::parse);
+    EXPECT_LE(e.body_snippet().size(), 203u);
+  }
+  EXPECT_NE(parse_error(json_response(200, deep_objects(65))).detail().find("nested deeper than 64 levels"),
+            std::string::npos);
+  // A non-2xx deep body is refused the same way, not reported as an OAuth error.
+  EXPECT_EQ(parse_error(json_response(400, R"({"error":"invalid_grant","x":)" + deep_objects(100'000) + "}")).code(),
+            errc::parse);
+  // The deepest document the limit allows is still a token response.
+  const auto t = parse_token_response(json_response(200, R"({"access_token":"a","x":)" + deep_objects(63) + "}"), t0);
+  EXPECT_TRUE(t.extra.contains("x"));
+}
+
+TEST(TokenResponse, RefusedAuthenticationWithoutErrorBodySaysSo) {
+  for (int status : {401, 403}) {
+    const auto e = parse_error(json_response(status, ""));
+    EXPECT_EQ(e.code(), errc::http_status);
+    EXPECT_EQ(e.http_status(), status);
+    EXPECT_EQ(e.detail(), "the server refused the client's authentication or the grant");
+  }
+  const auto e = parse_error(json_response(500, ""));
+  EXPECT_EQ(e.code(), errc::http_status);
+  EXPECT_EQ(e.detail(), "");
+  EXPECT_STREQ(e.what(), "token request (grant_type=password): unexpected HTTP status (HTTP 500); body: (empty)");
+}

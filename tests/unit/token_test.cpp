@@ -62,3 +62,27 @@ TEST(Token, PrintingRedactsEveryTokenValue) {
             "Token{type=Bearer, access_token=[redacted], expiry=2023-11-14T22:13:20Z, refresh_token=[redacted], "
             "id_token=[redacted], scope=\"openid\"}");
 }
+
+TEST(Token, HandBuiltTypeCannotBreakTheHeader) {
+  Token t;
+  t.access_token = "abc";
+  for (const std::string& raw : {std::string("X\r\nInjected: 1"), std::string("A\0B", 3), std::string("a b\n")}) {
+    t.token_type = raw;
+    const auto h = t.authorization_header();
+    EXPECT_EQ(h.find_first_of(std::string("\r\n\0", 3)), std::string::npos) << oidc::detail::printable(h);
+    EXPECT_EQ(t.type().find_first_of(std::string("\r\n\0", 3)), std::string::npos);
+  }
+  t.token_type = "X\r\nY";
+  EXPECT_EQ(t.type(), "X\\x0d\\x0aY");
+}
+
+TEST(Token, TokenProblemNamesTheMemberNotTheValue) {
+  Token t;
+  t.access_token = "secret value";
+  const auto problem = oidc::detail::token_problem(t);
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->find("access_token"), std::string::npos);
+  EXPECT_EQ(problem->find("secret"), std::string::npos);
+  t.token_type = "N_A";  // not Bearer: VSCHAR is enough
+  EXPECT_FALSE(oidc::detail::token_problem(t));
+}

@@ -13,6 +13,7 @@
 
 #include "oidc/cancel.hpp"
 #include "oidc/detail/response.hpp"
+#include "oidc/detail/validate.hpp"
 #include "oidc/request_options.hpp"
 #include "oidc/secret.hpp"
 #include "oidc/token_response.hpp"
@@ -20,6 +21,12 @@
 namespace oidc {
 
 // RFC 8628 §3.2 device authorization response, with expires_in made absolute at receipt.
+//
+// Validated by parse_device_authorization_response, so safe to print to a terminal or show in a
+// UI as they are: user_code is valid UTF-8 without control characters (no ESC, CR, LF, C1), at
+// most 64 bytes; verification_uri and verification_uri_complete are absolute https URIs (or http
+// to a loopback host, or any host with allow_insecure_http) of printable ASCII, at most 2048 bytes
+// (detail::check_server_uri). device_code is VSCHAR text.
 struct DeviceAuthorization {
   using time_point = std::chrono::system_clock::time_point;
 
@@ -28,7 +35,9 @@ struct DeviceAuthorization {
   std::string verification_uri;
   std::string verification_uri_complete;  // may be empty (optional in RFC 8628)
   std::chrono::seconds expires_in{0};
-  std::chrono::seconds interval{5};  // RFC 8628 §3.2: 5 seconds when the server does not say
+  // RFC 8628 §3.2: 5 seconds when the server does not say; clamped to [1 s, 60 s] and to
+  // expires_in (detail::device_interval).
+  std::chrono::seconds interval{5};
   time_point expires_at{};
   nlohmann::json extra = nlohmann::json::object();  // other members
 };
@@ -65,26 +74,53 @@ struct device_code {
 
 }  // namespace grants
 
-// Parses a device authorization response received at `now`, or throws oidc::Error. Google's
-// pre-RFC spelling `verification_url` is accepted for `verification_uri`.
+// Longest user_code accepted: RFC 8628 §6.1 codes are meant to be typed (8 characters or so).
+inline constexpr std::size_t user_code_max_bytes = 64;
+
+// Parses a device authorization response received at `now`, or throws oidc::Error (errc::parse
+// for a missing or invalid member; see DeviceAuthorization for the rules). Google's pre-RFC
+// spelling `verification_url` is accepted for `verification_uri`. `allow_insecure_http` admits
+// http:// verification URIs to any host, as ClientConfig::allow_insecure_http does for endpoints.
 inline DeviceAuthorization parse_device_authorization_response(const HttpResponse& response,
                                                                DeviceAuthorization::time_point now,
                                                                const std::string& operation = "device authorization",
-                                                               const std::vector<std::string_view>& secrets = {}) {
+                                                               const std::vector<std::string_view>& secrets = {},
+                                                               bool allow_insecure_http = false) {
   auto obj = detail::parse_oauth_response(response, operation, secrets);
+  const auto fail = [&](std::string why) {
+    detail::throw_malformed(errc::parse, response, operation, std::move(why), secrets);
+  };
+  const auto text = [&](const char* name) -> std::string {
+    const auto it = obj.find(name);
+    if (it == obj.end() || it->is_null()) return {};
+    if (!it->is_string()) fail(std::string(name) + " is not a string");
+    return it->get<std::string>();
+  };
   DeviceAuthorization a;
-  a.device_code = detail::string_member(obj, "device_code");
-  a.user_code = detail::string_member(obj, "user_code");
-  a.verification_uri = detail::string_member(obj, "verification_uri");
-  if (a.verification_uri.empty()) a.verification_uri = detail::string_member(obj, "verification_url");
-  a.verification_uri_complete = detail::string_member(obj, "verification_uri_complete");
+  a.device_code = text("device_code");
+  a.user_code = text("user_code");
+  const char* uri_name = "verification_uri";
+  a.verification_uri = text(uri_name);
+  if (a.verification_uri.empty()) a.verification_uri = text(uri_name = "verification_url");
+  a.verification_uri_complete = text("verification_uri_complete");
   const auto expires_in = detail::lifetime_member(obj, "expires_in");
   if (a.device_code.empty() || a.user_code.empty() || a.verification_uri.empty() || !expires_in)
-    detail::throw_malformed(errc::parse, response, operation,
-                            "response lacks device_code, user_code, verification_uri or expires_in", secrets);
+    fail("response lacks device_code, user_code, verification_uri or expires_in");
+
+  if (!detail::is_vschar_string(a.device_code.expose())) fail("device_code is not RFC 6749 VSCHAR text");
+  if (!detail::is_printable_text(a.user_code, user_code_max_bytes))
+    fail("user_code is not printable UTF-8 of at most " + std::to_string(user_code_max_bytes) +
+         " bytes (control characters and escape sequences are refused)");
+  if (const auto problem = detail::check_server_uri(a.verification_uri, allow_insecure_http))
+    fail(std::string(uri_name) + " " + *problem);
+  if (!a.verification_uri_complete.empty())
+    if (const auto problem = detail::check_server_uri(a.verification_uri_complete, allow_insecure_http))
+      fail("verification_uri_complete " + *problem);
+
   a.expires_in = *expires_in;
   a.expires_at = now + *expires_in;
-  if (const auto interval = detail::lifetime_member(obj, "interval")) a.interval = *interval;
+  const auto interval = obj.find("interval");
+  a.interval = detail::device_interval(interval == obj.end() ? nullptr : &*interval, *expires_in);
   for (const char* name : {"device_code", "user_code", "verification_uri", "verification_url",
                            "verification_uri_complete", "expires_in", "interval"})
     obj.erase(name);
