@@ -11,7 +11,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +38,7 @@ inline bool is_sensitive_name(std::string_view name) noexcept {
 // Characters of JWTs, opaque tokens and Base64 bodies, also percent-encoded ('%') and in the standard
 // alphabet ('/'). '=' is left out so "name=value" keeps its name; Base64 padding left behind after a
 // masked run reveals nothing.
-inline bool is_token_char(char c) noexcept {
+constexpr bool is_token_char(char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
          c == '.' || c == '~' || c == '+' || c == '/' || c == '%';
 }
@@ -59,38 +60,60 @@ struct MaskRules {
   TokenRuns token_runs = TokenRuns::mask;
 };
 
-// Intervals to mask over a text of `size` bytes. reach_[i] is the furthest end of an interval
-// starting at i, so adding is O(1) and sweeping is O(size) however many intervals overlap.
+// Offsets into a masked text; 32 bits halve the memory (and cache misses) of a large body.
+// mask_set masks whatever lies beyond (no transport lets such a body through).
+using offset = std::uint32_t;
+inline constexpr std::size_t max_scanned_bytes = 0xFFFFFFF0u;
+
+// Intervals to mask over a text of `size` bytes. Each source (one pattern in one decoding, one
+// scan) yields its intervals in order; a source is merged into the sorted rest when it ends, so
+// the set costs O(intervals x sources), and memory is per match, not per byte.
 class MaskSet {
  public:
-  explicit MaskSet(std::size_t size) : reach_(size, 0) {}
+  struct Interval {
+    offset begin, end;
+    bool operator<(const Interval& o) const noexcept { return begin < o.begin; }
+  };
+
+  explicit MaskSet(std::size_t size) : size_(size) {}
   void add(std::size_t begin, std::size_t end) {
-    if (begin < end && begin < reach_.size()) reach_[begin] = std::max(reach_[begin], std::min(end, reach_.size()));
+    if (end > size_) end = size_;
+    if (begin < end) intervals_.push_back({static_cast<offset>(begin), static_cast<offset>(end)});
   }
-  [[nodiscard]] std::size_t size() const noexcept { return reach_.size(); }
+  // Ends a source: its intervals join the sorted ones.
+  void merge() {
+    const auto mid = intervals_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+    if (!std::is_sorted(mid, intervals_.end())) std::sort(mid, intervals_.end());
+    std::inplace_merge(intervals_.begin(), mid, intervals_.end());
+    sorted_ = intervals_.size();
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
   // Calls emit(begin, end, masked) for each maximal masked or unmasked range, in order, until emit
   // returns false.
   template <class Emit>
-  void for_each_range(Emit&& emit) const {
-    std::size_t i = 0;
-    while (i < reach_.size()) {
-      if (reach_[i] > i) {
-        std::size_t end = reach_[i];
-        for (std::size_t k = i; k < end; ++k) end = std::max(end, reach_[k]);
-        if (!emit(i, end, true)) return;
-        i = end;
-      } else {
-        std::size_t k = i + 1;
-        while (k < reach_.size() && reach_[k] <= k) ++k;
-        if (!emit(i, k, false)) return;
-        i = k;
-      }
+  void for_each_range(Emit&& emit) {
+    merge();
+    std::size_t pos = 0, k = 0;
+    const std::size_t count = intervals_.size();
+    const Interval* iv = intervals_.data();
+    while (k < count) {
+      std::size_t begin = iv[k].begin, end = iv[k].end;
+      for (++k; k < count && iv[k].begin <= end; ++k)
+        if (iv[k].end > end) end = iv[k].end;
+      if (begin < pos) begin = pos;
+      if (end <= begin) continue;
+      if (begin > pos && !emit(pos, begin, false)) return;
+      if (!emit(begin, end, true)) return;
+      pos = end;
     }
+    if (pos < size_) emit(pos, size_, false);
   }
 
  private:
-  std::vector<std::size_t> reach_;
+  std::vector<Interval> intervals_;
+  std::size_t sorted_ = 0;
+  std::size_t size_;
 };
 
 namespace redact_impl {
@@ -100,9 +123,10 @@ namespace redact_impl {
 struct Layer {
   std::string_view original;
   std::string decoded;
-  std::vector<std::size_t> from, to;  // per decoded byte; unused for the original text itself
-  bool is_decoded = false;
-  [[nodiscard]] bool is_original() const noexcept { return !is_decoded; }
+  std::unique_ptr<offset[]> from_storage, to_storage;
+  offset* from = nullptr;  // per decoded byte; null for the original text itself
+  offset* to = nullptr;
+  [[nodiscard]] bool is_original() const noexcept { return from == nullptr; }
   [[nodiscard]] std::string_view text() const noexcept { return is_original() ? original : std::string_view(decoded); }
   // Original interval of the decoded bytes [b, e), e > b.
   void mark(MaskSet& set, std::size_t b, std::size_t e) const {
@@ -111,25 +135,54 @@ struct Layer {
   }
 };
 
-// Appends `bytes`, decoded from the parent's bytes [b, e).
-inline void emit(Layer& out, const Layer& parent, std::string_view bytes, std::size_t b, std::size_t e) {
-  const std::size_t ob = parent.is_original() ? b : parent.from[b];
-  const std::size_t oe = parent.is_original() ? e : parent.to[e - 1];
-  for (char c : bytes) {
-    out.decoded += c;
-    out.from.push_back(ob);
-    out.to.push_back(oe);
+// Builds a layer from its parent: decodings only shrink text, so the parent's size bounds it.
+class LayerBuilder {
+ public:
+  explicit LayerBuilder(const Layer& parent) : parent_(parent) {
+    const auto n = parent.text().size();
+    out_.original = parent.original;
+    out_.decoded.resize(n);
+    out_.from_storage.reset(new offset[n + 1]);
+    out_.to_storage.reset(new offset[n + 1]);
+    out_.from = out_.from_storage.get();
+    out_.to = out_.to_storage.get();
   }
-}
+  // The parent's bytes [b, e) unchanged.
+  void copy(std::size_t b, std::size_t e) {
+    const auto t = parent_.text();
+    if (e == b) return;
+    std::copy(t.data() + b, t.data() + e, &out_.decoded[n_]);
+    offset* from = out_.from + n_;
+    offset* to = out_.to + n_;
+    if (parent_.is_original()) {
+      for (auto k = static_cast<offset>(b); k < e; ++k) *from++ = k, *to = k + 1, ++to;
+    } else {
+      std::copy(parent_.from + b, parent_.from + e, from);
+      std::copy(parent_.to + b, parent_.to + e, to);
+    }
+    n_ += e - b;
+  }
+  // `bytes`, decoded from the parent's bytes [b, e).
+  void put(std::string_view bytes, std::size_t b, std::size_t e) {
+    const offset ob = parent_.is_original() ? static_cast<offset>(b) : parent_.from[b];
+    const offset oe = parent_.is_original() ? static_cast<offset>(e) : parent_.to[e - 1];
+    for (char c : bytes) {
+      out_.decoded[n_] = c;
+      out_.from[n_] = ob;
+      out_.to[n_] = oe;
+      ++n_;
+    }
+  }
+  Layer finish() {
+    out_.decoded.resize(n_);
+    return std::move(out_);
+  }
 
-inline void begin_layer(Layer& out, const Layer& parent) {
-  out.original = parent.original;
-  out.is_decoded = true;
-  const auto n = parent.text().size();
-  out.decoded.reserve(n);
-  out.from.reserve(n);
-  out.to.reserve(n);
-}
+ private:
+  const Layer& parent_;
+  Layer out_;
+  std::size_t n_ = 0;
+};
 
 inline void append_utf8(std::string& s, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -164,20 +217,17 @@ inline int hex4(std::string_view s, std::size_t at) {
 // anything else is kept as it is. Does not check that the text is JSON.
 inline Layer json_unescaped(const Layer& parent) {
   const auto in = parent.text();
-  Layer out;
-  begin_layer(out, parent);
+  LayerBuilder out(parent);
   std::string bytes;
   std::size_t i = 0;
   while (i < in.size()) {
-    if (in[i] != '\\' || i + 1 >= in.size()) {
-      emit(out, parent, in.substr(i, 1), i, i + 1);
-      ++i;
-      continue;
-    }
-    const char e = in[i + 1];
+    const std::size_t esc = std::min(in.find('\\', i), in.size());
+    out.copy(i, esc);
+    i = esc;
+    if (i + 1 >= in.size()) break;
     bytes.clear();
     std::size_t len = 2;
-    switch (e) {
+    switch (const char e = in[i + 1]) {
       case '"': case '\\': case '/': case '\'': bytes = e; break;
       case 'b': bytes = '\b'; break;
       case 'f': bytes = '\f'; break;
@@ -201,117 +251,133 @@ inline Layer json_unescaped(const Layer& parent) {
       }
       default: break;
     }
-    if (bytes.empty()) {
-      emit(out, parent, in.substr(i, 1), i, i + 1);
-      ++i;
-    } else {
-      emit(out, parent, bytes, i, i + len);
-      i += len;
+    if (bytes.empty()) {  // not an escape: the backslash stands for itself
+      len = 1;
+      bytes = '\\';
     }
+    out.put(bytes, i, i + len);
+    i += len;
   }
-  return out;
+  if (i < in.size()) out.copy(i, in.size());
+  return out.finish();
 }
 
 // %XX (either case) undone, and '+' read as a space when `plus_is_space` (form encoding).
 inline Layer percent_decoded(const Layer& parent, bool plus_is_space) {
   const auto in = parent.text();
-  Layer out;
-  begin_layer(out, parent);
+  LayerBuilder out(parent);
   std::size_t i = 0;
+  std::size_t next_percent = in.find('%');
+  std::size_t next_plus = plus_is_space ? in.find('+') : std::string_view::npos;
   while (i < in.size()) {
-    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+    if (next_percent < i) next_percent = in.find('%', i);
+    if (next_plus < i) next_plus = in.find('+', i);
+    const std::size_t at = std::min({next_percent, next_plus, in.size()});
+    out.copy(i, at);
+    i = at;
+    if (i >= in.size()) break;
+    if (in[i] == '+') {
+      out.put(" ", i, i + 1);
+      i += 1;
+    } else if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
       const char c = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-      emit(out, parent, std::string_view(&c, 1), i, i + 3);
+      out.put(std::string_view(&c, 1), i, i + 3);
       i += 3;
-    } else if (in[i] == '+' && plus_is_space) {
-      emit(out, parent, " ", i, i + 1);
-      ++i;
     } else {
-      emit(out, parent, in.substr(i, 1), i, i + 1);
-      ++i;
+      out.copy(i, i + 1);
+      i += 1;
     }
   }
-  return out;
+  return out.finish();
 }
 
 // Every occurrence of each form, overlapping ones included.
 inline void mark_forms(const Layer& layer, const std::vector<std::string>& forms, MaskSet& set) {
   const auto text = layer.text();
   for (const auto& form : forms) {
-    if (form.empty() || form.size() > text.size()) continue;
-    const std::boyer_moore_horspool_searcher searcher(form.begin(), form.end());
-    auto it = text.begin();
-    while (true) {
-      const auto found = std::search(it, text.end(), searcher);
-      if (found == text.end()) break;
-      const auto at = static_cast<std::size_t>(found - text.begin());
+    if (form.empty()) continue;
+    for (auto at = text.find(form); at != std::string_view::npos; at = text.find(form, at + 1))
       layer.mark(set, at, at + form.size());
-      it = found + 1;
-    }
+    set.merge();
   }
 }
 
-inline bool is_name_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+// Byte classes as plain tables: unoptimised builds would otherwise pay a call per byte.
+struct ByteClass {
+  bool token[256];
+  bool name[256];
+  bool space[256];
+};
+constexpr ByteClass make_byte_class() {
+  ByteClass t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    t.token[c] = is_token_char(ch);
+    t.name[c] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    t.space[c] = ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+  }
+  return t;
 }
+inline constexpr ByteClass byte_class = make_byte_class();
 
-inline bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline bool is_space(char c) noexcept { return byte_class.space[static_cast<unsigned char>(c)]; }
 
 // Case-insensitive is_sensitive_name.
 inline bool names_credential(std::string_view name) {
   std::array<char, 24> lower{};
-  if (name.size() > lower.size()) return false;
+  if (name.empty() || name.size() > lower.size()) return false;
   for (std::size_t k = 0; k < name.size(); ++k)
     lower[k] = (name[k] >= 'A' && name[k] <= 'Z') ? static_cast<char>(name[k] - 'A' + 'a') : name[k];
   return is_sensitive_name(std::string_view(lower.data(), name.size()));
 }
 
-// Values of credential members, JSON-ish ("name" : "value", cut or not) and form-ish (name=value),
-// found in one pass over the words of the text.
+// The name ending just before `end`, and where it starts.
+inline std::string_view name_before(std::string_view t, std::size_t end) {
+  static constexpr std::size_t longest = 24;  // longer words are no credential name
+  std::size_t b = end;
+  while (b > 0 && end - b <= longest && byte_class.name[static_cast<unsigned char>(t[b - 1])]) --b;
+  return t.substr(b, end - b);
+}
+
+// Values of credential members, found by scanning rather than parsing: JSON-ish "name" : "value"
+// (either quote; to the closing unescaped quote, or to the end of a cut text; a bare scalar to the
+// next , } ] or space) and form-ish name=value (to '&' or whitespace). Driven by the ':' and '='
+// bytes, which memchr finds.
 inline void mark_credential_members(const Layer& layer, MaskSet& set) {
   const auto t = layer.text();
   const std::size_t n = t.size();
-  std::size_t i = 0;
-  while (i < n) {
-    if (!is_name_char(t[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < n && is_name_char(t[j])) ++j;
-    const auto name = t.substr(i, j - i);
-    const std::size_t name_begin = i;
-    i = j;
+  for (auto eq = t.find('='); eq != std::string_view::npos; eq = t.find('=', eq + 1)) {
+    const auto name = name_before(t, eq);
     if (!names_credential(name)) continue;
-    const char quote = name_begin > 0 ? t[name_begin - 1] : '\0';
-    if ((quote == '"' || quote == '\'') && j < n && t[j] == quote) {
-      std::size_t k = j + 1;
-      while (k < n && is_space(t[k])) ++k;
-      if (k >= n || t[k] != ':') continue;
-      ++k;
-      while (k < n && is_space(t[k])) ++k;
-      if (k >= n) continue;
-      if (t[k] == '"' || t[k] == '\'') {
-        const char q = t[k];
-        const std::size_t b = ++k;
-        while (k < n && t[k] != q) k += t[k] == '\\' ? 2 : 1;  // to the closing quote, or the end when cut
-        k = std::min(k, n);
-        if (k > b) layer.mark(set, b, k);
-        i = k;
-      } else if (t[k] != '{' && t[k] != '[') {  // a number or bare word where a string belongs
-        const std::size_t b = k;
-        while (k < n && t[k] != ',' && t[k] != '}' && t[k] != ']' && !is_space(t[k])) ++k;
-        if (k > b) layer.mark(set, b, k);
-        i = k;
-      }
-    } else if (j < n && t[j] == '=') {
-      std::size_t k = j + 1;
-      const std::size_t b = k;
-      while (k < n && t[k] != '&' && !is_space(t[k])) ++k;
+    std::size_t k = eq + 1;
+    while (k < n && t[k] != '&' && !is_space(t[k])) ++k;
+    if (k > eq + 1) layer.mark(set, eq + 1, k);
+  }
+  set.merge();
+  for (auto colon = t.find(':'); colon != std::string_view::npos; colon = t.find(':', colon + 1)) {
+    std::size_t close = colon;
+    while (close > 0 && is_space(t[close - 1])) --close;
+    if (close < 2 || (t[close - 1] != '"' && t[close - 1] != '\'')) continue;
+    const char quote = t[close - 1];
+    const auto name = name_before(t, close - 1);
+    const std::size_t open = close - 1 - name.size();
+    if (open == 0 || t[open - 1] != quote || !names_credential(name)) continue;
+    std::size_t k = colon + 1;
+    while (k < n && is_space(t[k])) ++k;
+    if (k >= n) continue;
+    if (t[k] == '"' || t[k] == '\'') {
+      const char q = t[k];
+      const std::size_t b = ++k;
+      while (k < n && t[k] != q) k += t[k] == '\\' ? 2 : 1;
+      k = std::min(k, n);
       if (k > b) layer.mark(set, b, k);
-      i = k;
+    } else if (t[k] != '{' && t[k] != '[') {  // a number or bare word where a string belongs
+      const std::size_t b = k;
+      while (k < n && t[k] != ',' && t[k] != '}' && t[k] != ']' && !is_space(t[k])) ++k;
+      if (k > b) layer.mark(set, b, k);
     }
   }
+  set.merge();
 }
 
 inline bool is_word(std::string_view run) noexcept {
@@ -325,17 +391,22 @@ inline void mark_runs(const Layer& layer, std::size_t from, std::size_t to, bool
                       MaskSet& set) {
   static constexpr std::size_t long_run = 20;
   const auto t = layer.text();
+  const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+  bool in_run[256];
+  std::copy(std::begin(byte_class.token), std::end(byte_class.token), in_run);
+  if (slash_separates) in_run[static_cast<unsigned char>('/')] = false;
   std::size_t i = from;
   while (i < to) {
-    if (!is_token_char(t[i]) || (slash_separates && t[i] == '/')) {
+    if (!in_run[p[i]]) {
       ++i;
       continue;
     }
     std::size_t j = i;
-    while (j < to && is_token_char(t[j]) && !(slash_separates && t[j] == '/')) ++j;
+    while (j < to && in_run[p[j]]) ++j;
     if (j - i >= long_run && !(keep_words && is_word(t.substr(i, j - i)))) layer.mark(set, i, j);
     i = j;
   }
+  set.merge();
 }
 
 inline void mark_token_runs(const Layer& layer, TokenRuns rule, MaskSet& set) {
@@ -372,9 +443,7 @@ inline void drop_partial_utf8(std::string& s) {
   }
 }
 
-inline bool has_any(std::string_view text, std::string_view chars) noexcept {
-  return text.find_first_of(chars) != std::string_view::npos;
-}
+inline bool has(std::string_view text, char c) noexcept { return text.find(c) != std::string_view::npos; }
 
 inline void mark_layer(const Layer& layer, const std::vector<std::string>& forms, const MaskRules& rules,
                        MaskSet& set) {
@@ -390,8 +459,8 @@ inline void mark_decodings(const Layer& layer, const std::vector<std::string>& f
   mark_layer(layer, forms, rules, set);
   if (depth == 0) return;
   const auto t = layer.text();
-  if (has_any(t, "\\")) mark_decodings(json_unescaped(layer), forms, rules, depth - 1, set);
-  const bool percent = has_any(t, "%"), plus = has_any(t, "+");
+  if (has(t, '\\')) mark_decodings(json_unescaped(layer), forms, rules, depth - 1, set);
+  const bool percent = has(t, '%'), plus = has(t, '+');
   if (percent || plus) mark_decodings(percent_decoded(layer, true), forms, rules, depth - 1, set);
   if (percent && plus) mark_decodings(percent_decoded(layer, false), forms, rules, depth - 1, set);
 }
@@ -445,6 +514,10 @@ struct Forms {
 inline MaskSet mask_set(std::string_view text, const std::vector<std::string_view>& secrets, MaskRules rules = {}) {
   static constexpr int decodings = 2;  // e.g. form-encoded, then JSON-escaped
   MaskSet set(text.size());
+  if (text.size() > max_scanned_bytes) {
+    set.add(max_scanned_bytes, text.size());
+    text = text.substr(0, max_scanned_bytes);
+  }
   const redact_impl::Forms forms(secrets);
   redact_impl::Layer original;
   original.original = text;
@@ -454,7 +527,7 @@ inline MaskSet mask_set(std::string_view text, const std::vector<std::string_vie
 
 // `text` with each masked range replaced by one mask. Not escaped.
 inline std::string masked(std::string_view text, const std::vector<std::string_view>& secrets, MaskRules rules = {}) {
-  const auto set = mask_set(text, secrets, rules);
+  auto set = mask_set(text, secrets, rules);
   std::string out;
   out.reserve(std::min<std::size_t>(text.size(), 4096));
   set.for_each_range([&](std::size_t b, std::size_t e, bool mask) {
@@ -492,7 +565,7 @@ inline std::string redacted_text(std::string_view text, const std::vector<std::s
 // become one space, then the first `max_chars` are escaped; a cut excerpt ends with "...".
 inline std::string redacted_snippet(std::string_view body, const std::vector<std::string_view>& secrets,
                                     std::size_t max_chars = 200) {
-  const auto set = mask_set(body, secrets);
+  auto set = mask_set(body, secrets);
   std::string text;
   std::size_t consumed = 0;  // body bytes the excerpt stands for
   set.for_each_range([&](std::size_t b, std::size_t e, bool mask) {
