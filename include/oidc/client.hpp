@@ -207,9 +207,9 @@ class Client {
     request.headers.set("Content-Type", "application/x-www-form-urlencoded");
     request.headers.set("Accept", "application/json");
     reject_reserved(form, operation);
-    detail::apply_client_auth(cfg.auth_method, cfg.client_id, cfg.client_secret, form, request.headers);
-
     FormResponse out;
+    detail::apply_client_auth(cfg.auth_method, cfg.client_id, cfg.client_secret, form, request.headers,
+                              &out.sent_secrets);
     if (!cfg.client_secret.empty()) out.sent_secrets.emplace_back(cfg.client_secret);
     for (const auto& [name, value] : form)
       if (detail::is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);

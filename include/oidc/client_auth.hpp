@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "oidc/detail/base64.hpp"
@@ -23,9 +24,11 @@ enum class ClientAuthMethod {
 namespace detail {
 
 // Adds client authentication to a token/device/revocation request. A client without a secret is a
-// public client whatever the method says: it identifies itself with client_id in the body.
+// public client whatever the method says: it identifies itself with client_id in the body. A
+// credential built here that is not in `form` (the Basic one) is added to `sent_secrets`, so error
+// messages mask it (and its Base64) when a server echoes the header back.
 inline void apply_client_auth(ClientAuthMethod method, const std::string& client_id, const Secret& secret,
-                              Params& form, Headers& headers) {
+                              Params& form, Headers& headers, std::vector<Secret>* sent_secrets = nullptr) {
   if (secret.empty() || method == ClientAuthMethod::none) {
     form.emplace_back("client_id", client_id);
   } else if (method == ClientAuthMethod::client_secret_post) {
@@ -35,6 +38,7 @@ inline void apply_client_auth(ClientAuthMethod method, const std::string& client
     // RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64 (servers decode both).
     Secret credentials = form_encode_component(client_id) + ":" + form_encode_component(secret.expose());
     headers.set("Authorization", "Basic " + base64_encode(credentials.expose()));
+    if (sent_secrets) sent_secrets->push_back(std::move(credentials));
   }
 }
 

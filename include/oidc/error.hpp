@@ -1,6 +1,7 @@
 #ifndef OIDC_ERROR_HPP
 #define OIDC_ERROR_HPP
 
+#include <cstddef>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -109,20 +110,54 @@ class Error : public std::runtime_error {
   }
 
  private:
+  // Bounds of what(): server text is sanitised where it enters (detail/failure.hpp), but Details is
+  // public, and a message must stay a log line whatever it was given. The parts' bounds plus the
+  // fixed text between them (under 64 bytes) keep what() within max_message_bytes.
+  static constexpr std::size_t max_message_bytes = 2048;
+  static constexpr std::size_t max_part_bytes = 512;  // description, uri, detail
+  static constexpr std::size_t max_operation_bytes = 256, max_code_bytes = 128, max_snippet_bytes = 256;
+  static_assert(max_operation_bytes + max_code_bytes + 2 * max_part_bytes + max_snippet_bytes + 64 <= max_message_bytes);
+
+  // At most `max` bytes of `part`, cut at a UTF-8 character boundary, "..." marking a cut.
+  static void append_clipped(std::string& s, const std::string& part, std::size_t max = max_part_bytes) {
+    if (part.size() <= max) {
+      s += part;
+      return;
+    }
+    std::size_t n = max - 3;
+    while (n > 0 && (static_cast<unsigned char>(part[n]) & 0xC0) == 0x80) --n;
+    s.append(part, 0, n);
+    s += "...";
+  }
+
   // "token request (grant_type=password): invalid_grant: Invalid user credentials (HTTP 401)"
   static std::string format(const Details& d) {
-    std::string s = d.operation.empty() ? std::string("oidc") : d.operation;
+    std::string s;
+    append_clipped(s, d.operation.empty() ? std::string("oidc") : d.operation, max_operation_bytes);
     s += ": ";
     if (d.oauth) {
-      s += d.oauth->error;
-      if (!d.oauth->error_description.empty()) s += ": " + d.oauth->error_description;
-      if (!d.oauth->error_uri.empty()) s += " (see " + d.oauth->error_uri + ")";
+      append_clipped(s, d.oauth->error, max_code_bytes);
+      if (!d.oauth->error_description.empty()) {
+        s += ": ";
+        append_clipped(s, d.oauth->error_description);
+      }
+      if (!d.oauth->error_uri.empty()) {
+        s += " (see ";
+        append_clipped(s, d.oauth->error_uri);
+        s += ")";
+      }
     } else {
       s += error_category().message(static_cast<int>(d.code));
-      if (!d.detail.empty()) s += ": " + d.detail;
+      if (!d.detail.empty()) {
+        s += ": ";
+        append_clipped(s, d.detail);
+      }
     }
     if (d.http_status != 0) s += " (HTTP " + std::to_string(d.http_status) + ")";
-    if (!d.body_snippet.empty()) s += "; body: " + d.body_snippet;
+    if (!d.body_snippet.empty()) {
+      s += "; body: ";
+      append_clipped(s, d.body_snippet, max_snippet_bytes);
+    }
     return s;
   }
 

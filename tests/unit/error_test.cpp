@@ -50,3 +50,28 @@ TEST(Error, CatchableAsStdException) {
     EXPECT_STREQ(e.what(), "client configuration: invalid configuration: client_id is empty");
   }
 }
+
+TEST(Error, MessageIsBoundedWhateverThePartsAre) {
+  Error::Details d;
+  d.code = errc::oauth_error;
+  d.operation = std::string(100000, 'o');
+  d.http_status = 400;
+  // U+00E9 is two bytes: a cut must not split one.
+  std::string accented;
+  for (int i = 0; i < 50000; ++i) accented += "\xc3\xa9";
+  d.oauth = oidc::OAuthError{std::string(100000, 'e'), accented, "https://e.example/" + std::string(100000, 'u')};
+  d.body_snippet = std::string(100000, 'b');
+  const Error e(d);
+  const std::string what = e.what();
+  EXPECT_LE(what.size(), 2048u);
+  EXPECT_NE(what.find(" (HTTP 400); body: bbb"), std::string::npos) << what;
+  EXPECT_NE(what.find("\xc3\xa9..."), std::string::npos);  // cut between characters, marked
+  EXPECT_EQ(e.oauth()->error_description, accented);      // the fields themselves are kept as given
+
+  Error::Details t;
+  t.code = errc::transport;
+  t.operation = "token request";
+  t.detail = std::string(1 << 20, 'd');
+  EXPECT_LE(std::string(Error(t).what()).size(), 2048u);
+  EXPECT_EQ(std::string(Error(t).what()).substr(0, 33), "token request: transport failure:");
+}

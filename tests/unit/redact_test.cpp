@@ -4,9 +4,10 @@
 
 using oidc::detail::redacted_snippet;
 
+// The body is scanned, not parsed (and re-serialised): the excerpt keeps the server's member order.
 TEST(RedactedSnippet, MasksCredentialMembersOfJson) {
   const auto s = redacted_snippet(R"({"access_token":"abc","refresh_token":"def","note":"hi","id_token":"x"})", {});
-  EXPECT_EQ(s, R"({"access_token":"[redacted]","id_token":"[redacted]","note":"hi","refresh_token":"[redacted]"})");
+  EXPECT_EQ(s, R"({"access_token":"[redacted]","refresh_token":"[redacted]","note":"hi","id_token":"[redacted]"})");
 }
 
 TEST(RedactedSnippet, MasksSentSecretsAndLongTokenRuns) {
@@ -19,12 +20,15 @@ TEST(RedactedSnippet, KeepsWordsAndCollapsesWhitespaceToOneLine) {
 }
 
 TEST(RedactedSnippet, TruncatesLongBodies) {
+  // The whole body is masked before the cut, so these two runs are all of it: no ellipsis.
   const auto s = redacted_snippet(std::string(300, 'a') + " " + std::string(5000, 'b'), {}, 50);
-  EXPECT_EQ(s, "[redacted] [redacted]...");
+  EXPECT_EQ(s, "[redacted] [redacted]");
+  const auto cut = redacted_snippet(std::string(300, 'a') + " " + std::string(100, 'c') + " tail words here", {}, 25);
+  EXPECT_EQ(cut, "[redacted] [redacted] tai...");
   const auto words = redacted_snippet(std::string(2000, ' ') + "word word word word word word", {}, 10);
   EXPECT_LE(words.size(), 13u);
 }
 
-TEST(RedactedSnippet, ControlCharactersAreReplaced) {
-  EXPECT_EQ(redacted_snippet(std::string("a\x01" "b"), {}), "a?b");
+TEST(RedactedSnippet, ControlCharactersAreEscaped) {
+  EXPECT_EQ(redacted_snippet(std::string("a\x01" "b"), {}), "a\\x01b");
 }
