@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oidc/detail/redact.hpp"
+#include "oidc/detail/validate.hpp"
 #include "oidc/error.hpp"
 #include "oidc/http.hpp"
 
@@ -49,18 +50,6 @@ inline bool is_oauth_error_code(std::string_view s) noexcept {
   return true;
 }
 
-// PLACEHOLDER for detail::check_server_uri (oidc/detail/validate.hpp, being written elsewhere): the
-// coordinator replaces the one call of this in throw_oauth_error with
-//   !check_server_uri(uri, /*allow_insecure_http=*/...).has_value()
-// and deletes this function. Until then it only refuses control characters.
-inline bool error_uri_acceptable_placeholder(std::string_view uri) noexcept {
-  for (char ch : uri) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) return false;
-  }
-  return true;
-}
-
 // The server's RFC 6749 §5.2 triple as it may be shown: every form of the sent secrets, credential
 // members and token runs masked, control characters and invalid UTF-8 escaped, each field bounded.
 // A valid error code is only masked where it contains a sent secret, so callers can compare it.
@@ -70,9 +59,10 @@ inline OAuthError sanitized_oauth_error(std::string_view error, std::string_view
   const MaskRules code_rules{false, TokenRuns::keep_words};
   out.error = redacted_text(error, secrets, max_oauth_error_bytes, is_oauth_error_code(error) ? code_rules : MaskRules{});
   out.error_description = redacted_text(description, secrets, max_oauth_error_description_bytes);
-  // An error_uri the validation layer would not accept is dropped; the error itself still stands.
-  // The check is on the server's text, before masking changes it.
-  if (error_uri_acceptable_placeholder(uri))  // COORDINATOR: switch to detail::check_server_uri here
+  // An error_uri the validation layer would not accept (not https, or http beyond loopback, control
+  // bytes, too long) is dropped; the error itself still stands. The check is on the server's text,
+  // before masking changes it.
+  if (!check_server_uri(uri, /*allow_insecure_http=*/false))
     out.error_uri = redacted_text(uri, secrets, max_oauth_error_uri_bytes, {true, TokenRuns::uri});
   return out;
 }

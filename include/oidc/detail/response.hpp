@@ -86,15 +86,9 @@ inline nlohmann::json parse_oauth_response(const HttpResponse& r, const std::str
     const auto error = body.object->find("error");
     if (error != body.object->end() && error->is_string()) throw_oauth_error(*body.object, r.status, operation, secrets);
   }
-  if (body.failure == JsonFailure::too_deep) {
-    // The excerpt comes from the first KiB only: no JSON that fits there can be deep enough to
-    // hurt a recursive walk, whatever later stages do with the excerpt.
-    HttpResponse head;
-    head.status = r.status;
-    head.body = r.body.substr(0, 1024);
-    throw_malformed(errc::parse, head, operation, body.problem, secrets);
-  }
-  if (body.failure == JsonFailure::duplicate_member) throw_malformed(errc::parse, r, operation, body.problem, secrets);
+  // The redactor scans the raw text and never parses it, so a deep body is safe to excerpt.
+  if (body.failure == JsonFailure::too_deep || body.failure == JsonFailure::duplicate_member)
+    throw_malformed(errc::parse, r, operation, body.problem, secrets);
   if (!r.ok()) {
     std::string detail;
     if (r.status == 401 || r.status == 403) detail = "the server refused the client's authentication or the grant";
