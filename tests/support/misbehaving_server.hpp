@@ -80,7 +80,11 @@ class MisbehavingServer {
     }
   };
 
-  static Response raw(std::string bytes) { return Response{std::move(bytes)}; }
+  static Response raw(std::string bytes) {
+    Response r;
+    r.bytes = std::move(bytes);
+    return r;
+  }
 
   // A well-formed response: status line, Content-Type: application/json, Content-Length,
   // Connection: close, then `extra_headers` (written verbatim, so they may be malformed), body.
@@ -239,15 +243,26 @@ class MisbehavingServer {
     if (response.cut_after) out = out.substr(0, *response.cut_after);
     const auto first = std::min(response.stall_at, out.size());
     if (!write_all(fd, out.substr(0, first))) return;
-    if (response.stall.count() > 0) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      if (cv_.wait_for(lock, response.stall, [&] { return stop_; })) return;
-    }
+    if (response.stall.count() > 0 && !stall(fd, response.stall)) return;
     if (!write_all(fd, out.substr(first))) return;
     ::shutdown(fd, SHUT_WR);
     // Drain what is already there, so close() sends FIN rather than RST.
     while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
     }
+  }
+
+  // Holds the connection for `d`; false when the server stops or the client hangs up first, so a
+  // client that gave up does not keep the next connection waiting.
+  bool stall(int fd, std::chrono::milliseconds d) const {
+    const auto deadline = std::chrono::steady_clock::now() + d;
+    char buf[512];
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (stopping()) return false;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(kPoll.count())) > 0 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0)
+        return false;
+    }
+    return true;
   }
 
   bool write_all(int fd, std::string_view data) const {
