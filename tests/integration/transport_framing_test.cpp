@@ -12,6 +12,7 @@
 
 #include "error_of.hpp"
 #include "misbehaving_server.hpp"
+#include "oidc/authorized_transport.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 
@@ -216,6 +217,23 @@ TEST_F(TransportFraming, MalformedRequestsAreRefusedBeforeAnyConnection) {
   r.method = "GET\r\nX: 1";
   EXPECT_EQ(error_of([&] { (void)adapted->send(r); }).code(), errc::invalid_request);
   EXPECT_FALSE(called);
+  EXPECT_EQ(server.connections(), 0u);
+}
+
+TEST_F(TransportFraming, ATokenWithCrLfNeverReachesAHeader) {
+  // A server-issued access token is put into Authorization by the authorized transport.
+  oidc::Token token;
+  token.access_token = "at-1\r\nX-Injected: yes";
+  token.token_type = "Bearer";
+  const auto api = oidc::make_authorized_transport(std::make_shared<oidc::StaticTokenSource>(token),
+                                                   oidc::make_curl_transport());
+  HttpRequest get;
+  get.method = "GET";
+  get.url = server.url("/api");
+  const auto e = error_of([&] { (void)api->send(get); });
+  EXPECT_EQ(e.code(), errc::invalid_request);
+  EXPECT_NE(e.detail().find("Authorization"), std::string::npos) << e.detail();
+  EXPECT_EQ(std::string(e.what()).find("at-1"), std::string::npos) << e.what();
   EXPECT_EQ(server.connections(), 0u);
 }
 
