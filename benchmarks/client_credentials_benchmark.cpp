@@ -212,6 +212,7 @@ void BM_OidcClientNoNetwork(benchmark::State& state) {
     canned = real.send(
         [&] {
           oidc::HttpRequest r;
+          r.method = "POST";
           r.url = g_provider->token_endpoint();
           r.headers.set("Authorization", basic_authorization());
           r.headers.set("Content-Type", "application/x-www-form-urlencoded");

@@ -239,9 +239,7 @@ class Client {
   struct State {
     explicit State(ClientConfig c) : config(std::move(c)) {
       if (config.client_id.empty()) throw Error(errc::config, "client configuration", "client_id is empty");
-      for (const auto& [name, value] : config.extra_headers)
-        if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
-          throw Error(errc::config, "client configuration", "header names must not contain ':', CR or LF, nor values CR or LF");
+      for (const auto& [name, value] : config.extra_headers) detail::check_header_field(name, value, "client configuration");
       if (!config.clock) config.clock = system_clock();
       if (!config.transport) config.transport = default_transport();
     }

@@ -29,6 +29,13 @@ struct CurlOptions {
 
 // Redirects are never followed: a token endpoint that redirects is answered as-is (oauth2-rs
 // warns that following them enables SSRF).
+// Framing is checked strictly, since a token response is believed as read: no Accept-Encoding is
+// sent and any Content-Encoding but identity is refused, as are differing Content-Length values,
+// a header section cut short, a reply without status line and header fields with control bytes
+// (errc::protocol). Requests failing detail::validate_request are refused (errc::invalid_request)
+// before anything is sent; HttpRequest::cancel aborts within about a second (errc::cancelled).
+// A body over max_response_bytes is errc::response_too_large; when it is an error response whose
+// streamed prefix starts with an OAuth error code, the Error keeps that code and the HTTP status.
 std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
 
 }  // namespace oidc

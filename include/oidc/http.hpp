@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "oidc/cancel.hpp"
+#include "oidc/detail/printable.hpp"
+#include "oidc/error.hpp"
 
 namespace oidc {
 namespace detail {
@@ -23,6 +25,54 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+// RFC 9110 §5.6.2 tchar.
+inline bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// RFC 9110 token: a field name, a method.
+inline bool is_token(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+inline bool is_valid_header_name(std::string_view name) noexcept { return is_token(name); }
+
+// RFC 9110 §5.5 field-value: visible ASCII, SP, HTAB and obs-text (0x80-0xFF). No CR, LF, NUL nor
+// any other control byte, so a value can never end the field or the header section early.
+inline bool is_valid_header_value(std::string_view value) noexcept {
+  return std::none_of(value.begin(), value.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7F;
+  });
+}
+
+// Only printable ASCII: no control byte (NUL included), space, DEL or non-ASCII byte, which
+// libcurl would truncate at, reject, or send as something else.
+inline bool is_plain_url_text(std::string_view url) noexcept {
+  return std::all_of(url.begin(), url.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c > 0x20 && c < 0x7F;
+  });
+}
+
+// Throws errc::invalid_request for a field that would break the request. The message names the
+// field (escaped) but never shows its value, which may be a credential.
+inline void check_header_field(std::string_view name, std::string_view value, const char* operation = "HTTP header") {
+  if (!is_valid_header_name(name))
+    throw Error(errc::invalid_request, operation,
+                "header name \"" + printable(name, 64) + "\" is not an RFC 9110 token");
+  if (!is_valid_header_value(value))
+    throw Error(errc::invalid_request, operation,
+                "value of header " + std::string(name) + " contains CR, LF, NUL or another control byte");
+}
+
 }  // namespace detail
 
 // HTTP header fields in order; names compare case-insensitively (RFC 9110 §5.1).
@@ -31,14 +81,22 @@ class Headers {
   using value_type = std::pair<std::string, std::string>;
 
   Headers() = default;
-  Headers(std::initializer_list<value_type> init) : fields_(init) {}
+  Headers(std::initializer_list<value_type> init) {
+    for (const auto& f : init) add(f.first, f.second);
+  }
 
+  // set and add throw Error(errc::invalid_request) for a name that is not a token or a value with
+  // CR, LF, NUL or another control byte, so no Headers object can hold a field that splits a request.
   // Replaces every field of that name.
   void set(std::string name, std::string value) {
+    detail::check_header_field(name, value);
     erase(name);
     fields_.emplace_back(std::move(name), std::move(value));
   }
-  void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void add(std::string name, std::string value) {
+    detail::check_header_field(name, value);
+    fields_.emplace_back(std::move(name), std::move(value));
+  }
   void erase(std::string_view name) {
     fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
                                  [&](const value_type& f) { return detail::iequals(f.first, name); }),
@@ -61,7 +119,7 @@ class Headers {
 };
 
 struct HttpRequest {
-  std::string method = "POST";
+  std::string method;  // no default: every request says what it is ("GET", "POST", ...)
   std::string url;
   Headers headers;
   std::string body;
@@ -70,6 +128,25 @@ struct HttpRequest {
   // When set, cancel() aborts the request in flight (errc::cancelled); no allocation when unset.
   std::optional<CancelToken> cancel{};
 };
+
+namespace detail {
+
+// What every transport checks before sending anything: the method is a token, the URL printable
+// ASCII, every header field valid (Headers already enforces that; this also covers requests built
+// before a field was mutated through other means). Throws errc::invalid_request.
+inline void validate_request(const HttpRequest& request) {
+  if (request.method.empty()) throw Error(errc::invalid_request, "HTTP request", "no method");
+  if (!is_token(request.method))
+    throw Error(errc::invalid_request, "HTTP request", "method \"" + printable(request.method, 32) + "\" is not a token");
+  // The URL is not quoted: it may carry credentials (userinfo, query) and is malformed anyway.
+  if (request.url.empty()) throw Error(errc::invalid_request, "HTTP request", "no URL");
+  if (!is_plain_url_text(request.url))
+    throw Error(errc::invalid_request, "HTTP request",
+                "URL contains a control byte, space or non-ASCII byte (percent-encode it)");
+  for (const auto& [name, value] : request.headers) check_header_field(name, value, "HTTP request");
+}
+
+}  // namespace detail
 
 struct HttpResponse {
   int status = 0;

@@ -12,7 +12,9 @@ namespace oidc {
 // Every request of the library goes through a Transport. Implementations must be safe to call from
 // many threads at once. Any HTTP status is a response; when no complete response arrives, send()
 // throws oidc::Error with a transport code (transport, dns, connect, tls, timeout,
-// response_too_large) and a message that does not contain the request body.
+// response_too_large, protocol for broken framing, cancelled when HttpRequest::cancel fired) and a
+// message that does not contain the request body. A request that fails detail::validate_request
+// is refused with errc::invalid_request before anything is sent.
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -26,7 +28,10 @@ inline std::shared_ptr<Transport> make_transport(TransportFunction fn) {
   class FunctionTransport final : public Transport {
    public:
     explicit FunctionTransport(TransportFunction f) : fn_(std::move(f)) {}
-    HttpResponse send(const HttpRequest& request) override { return fn_(request); }
+    HttpResponse send(const HttpRequest& request) override {
+      detail::validate_request(request);
+      return fn_(request);
+    }
 
    private:
     TransportFunction fn_;

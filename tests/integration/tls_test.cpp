@@ -52,6 +52,7 @@ class HttpsServer {
 
 oidc::HttpResponse post(const std::shared_ptr<oidc::Transport>& transport, const std::string& url) {
   oidc::HttpRequest request;
+  request.method = "POST";
   request.url = url;
   request.headers.set("Content-Type", "application/x-www-form-urlencoded");
   request.body = "grant_type=client_credentials";

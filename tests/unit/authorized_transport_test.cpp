@@ -53,6 +53,7 @@ TEST(AuthorizedTransport, On401RenewsOnceAndRetries) {
   api->push(status(401));
   auto transport = oidc::make_authorized_transport(source, api);
   oidc::HttpRequest req;
+  req.method = "GET";
   req.url = "https://api.example.com/v1";
   EXPECT_EQ(transport->send(req).status, 200);
   const auto sent = api->requests();
