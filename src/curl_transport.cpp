@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oidc/detail/failure.hpp"
 #include "oidc/detail/printable.hpp"
 #include "oidc/error.hpp"
 #include "oidc/secret.hpp"
@@ -160,13 +161,6 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return 0;
 }
 
-// RFC 6749 §5.2: error = 1*( %x20-21 / %x23-5B / %x5D-7E ).
-bool is_oauth_error_code(std::string_view code) {
-  return !code.empty() && std::all_of(code.begin(), code.end(), [](char c) {
-           return c >= 0x20 && c <= 0x7E && c != '"' && c != '\\';
-         });
-}
-
 // The "error" member of a body cut at the size cap, when it is the object's first member
 // (`{"error":"invalid_client",...`). A SAX parse stops there, so the cut tail does not matter.
 std::string leading_oauth_error(const std::string& prefix) {
@@ -191,7 +185,7 @@ std::string leading_oauth_error(const std::string& prefix) {
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
   } sax;
   (void)nlohmann::json::sax_parse(prefix, &sax, nlohmann::json::input_format_t::json, false);
-  return is_oauth_error_code(sax.code) ? detail::printable(sax.code, 64) : std::string{};
+  return detail::is_oauth_error_code(sax.code) ? detail::printable(sax.code, 64) : std::string{};
 }
 
 errc classify(CURLcode rc) {
