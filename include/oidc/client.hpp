@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "oidc/cancel.hpp"
 #include "oidc/client_auth.hpp"
 #include "oidc/clock.hpp"
 #include "oidc/detail/form.hpp"
@@ -41,6 +43,10 @@ struct ClientConfig : Endpoints {
   std::chrono::milliseconds timeout{30000};  // per request
   std::shared_ptr<Transport> transport;      // null: default_transport() (libcurl)
   std::shared_ptr<const Clock> clock;        // null: system_clock()
+  // A refresh answered with one of these statuses and no OAuth error body counts as refused, like
+  // invalid_grant: real providers (glewlwyd, some gateways) refuse with an empty 400/401/403.
+  // Renewal then re-runs the grant, or reports errc::interaction_required for interactive tokens.
+  std::vector<int> refresh_refusal_statuses{400, 401, 403};
 };
 
 // The facade: one configured client of one authorization server. Cheap to copy (state is shared),
@@ -54,30 +60,39 @@ class Client {
   [[nodiscard]] const Clock& clock() const noexcept { return *state_->config.clock; }
 
   // RFC 6749 §4.4.
-  [[nodiscard]] Token client_credentials(const grants::client_credentials& grant = {}) const {
-    return request_token(grant.form());
+  [[nodiscard]] Token client_credentials(const grants::client_credentials& grant = {},
+                                         const std::optional<CancelToken>& cancel = std::nullopt) const {
+    return request_token(grant.form(), cancel);
   }
 
   // RFC 6749 §4.3.
-  [[nodiscard]] Token password(const grants::password& grant) const { return request_token(grant.form()); }
+  [[nodiscard]] Token password(const grants::password& grant,
+                               const std::optional<CancelToken>& cancel = std::nullopt) const {
+    return request_token(grant.form(), cancel);
+  }
   [[nodiscard]] Token password(std::string username, Secret password, RequestOptions options = {}) const {
     return this->password(
-        grants::password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)});
+        grants::password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)},
+        options.cancel);
   }
 
-  // RFC 6749 §6. A response without refresh_token keeps the old one (the server did not rotate);
-  // a refresh token known to be expired is not sent: that is errc::interaction_required.
+  // RFC 6749 §6. A response without refresh_token keeps the old one (the server did not rotate),
+  // and one without id_token keeps the old id_token (OIDC Core §12.2 makes it optional; logout
+  // still needs it as id_token_hint). A refresh token known to be expired is not sent: that is
+  // errc::interaction_required.
   [[nodiscard]] Token refresh(const Token& token, RequestOptions options = {}) const {
     if (!token.has_refresh_token())
       throw Error(errc::interaction_required, "refresh", "the token has no refresh_token");
     if (!token.refresh_token_usable(clock().now()))
       throw Error(errc::interaction_required, "refresh", "the refresh_token has expired");
     Token fresh = request_token(
-        grants::refresh_token{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form());
+        grants::refresh_token{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form(),
+        options.cancel);
     if (!fresh.has_refresh_token()) {
       fresh.refresh_token = token.refresh_token;
       fresh.refresh_expiry = token.refresh_expiry;
     }
+    if (fresh.id_token.empty()) fresh.id_token = token.id_token;
     return fresh;
   }
 
@@ -88,8 +103,8 @@ class Client {
     Params form;
     detail::append_scope_and_extra(form, options.scope, options.extra);
     const auto now = clock().now();
-    const auto response =
-        post_form(config().device_authorization_endpoint, "device_authorization_endpoint", std::move(form), operation);
+    const auto response = post_form(config().device_authorization_endpoint, "device_authorization_endpoint",
+                                    std::move(form), operation, options.cancel);
     return parse_device_authorization_response(response.response, now, operation, response.secret_views());
   }
 
@@ -98,7 +113,7 @@ class Client {
   // for all later polls; a connection timeout doubles it (§3.5). Ends with the token, or throws:
   // oauth_error with oauth_code() "access_denied" or "expired_token" when the server says so,
   // errc::deadline_exceeded once the code's expires_in (or options.deadline) has passed,
-  // errc::cancelled when options.cancel fires (at once, even mid-sleep).
+  // errc::cancelled when options.cancel fires (at once, even mid-sleep or mid-request).
   [[nodiscard]] Token poll_device_token(const DeviceAuthorization& authorization,
                                         const DevicePollOptions& options = {}) const {
     using std::chrono::seconds;
@@ -117,7 +132,7 @@ class Client {
         throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
       try {
         ++progress.polls;
-        return request_token(grant.form());
+        return request_token(grant.form(), options.cancel);
       } catch (const Error& e) {
         if (e.oauth_code() == "slow_down") {
           interval += seconds{5};
@@ -136,7 +151,8 @@ class Client {
 
   // A cached, self-renewing source of this grant's tokens (see CachingTokenSource). Renewal uses
   // the refresh token while it is usable and re-runs the grant otherwise, or when the refresh is
-  // refused (invalid_grant, unauthorized_client), as servers without refresh require (seed 003).
+  // refused (see refresh_refused: invalid_grant, unauthorized_client, or an empty 400/401/403), as
+  // servers without refresh require (seed 003).
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::client_credentials grant,
                                                                  TokenSourceOptions options = {}) const {
     return regrant_source(std::move(grant), std::move(options));
@@ -148,21 +164,22 @@ class Client {
   }
 
   // A source for a token obtained interactively (device flow, authorization code): it can only be
-  // renewed by refresh. When that is impossible (no refresh token, expired, or refused with
-  // invalid_grant or unauthorized_client) callers get errc::interaction_required: the user must log in again.
+  // renewed by refresh. When that is impossible (no refresh token, expired, or refused as
+  // refresh_refused says) callers get errc::interaction_required: the user must log in again.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Token initial,
                                                                  TokenSourceOptions options = {}) const {
     options.initial = std::move(initial);
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self](const std::shared_ptr<const Token>& current, const CancelToken&) {
+        [self](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
           if (!current) throw Error(errc::interaction_required, "token renewal", "no token to refresh");
           try {
-            return self.refresh(*current);
+            return self.refresh(*current, {{}, {}, cancel});
           } catch (const Error& e) {
-            if (!refresh_refused(e)) throw;
+            if (!self.refresh_refused(e)) throw;
+            const std::string why = e.oauth() ? e.oauth_code() : "HTTP " + std::to_string(e.http_status());
             throw Error(errc::interaction_required, "token renewal",
-                        "the refresh token was refused (" + e.oauth_code() + "); log in again");
+                        "the refresh token was refused (" + why + "); log in again");
           }
         },
         state_->config.clock, std::move(options));
@@ -170,10 +187,11 @@ class Client {
 
   // Any grant, including extension grants (RFC 6749 §4.5): sends `form` plus client
   // authentication to the token endpoint and parses the token response.
-  [[nodiscard]] Token request_token(Params form) const {
+  // `cancel`, when set, aborts the request in flight (errc::cancelled).
+  [[nodiscard]] Token request_token(Params form, const std::optional<CancelToken>& cancel = std::nullopt) const {
     const std::string operation = "token request (grant_type=" + value_of(form, "grant_type") + ")";
     const auto now = clock().now();  // before sending: expires_in counts from the server's issue time
-    const auto response = post_form(config().token_endpoint, "token_endpoint", std::move(form), operation);
+    const auto response = post_form(config().token_endpoint, "token_endpoint", std::move(form), operation, cancel);
     return parse_token_response(response.response, now, operation, response.secret_views());
   }
 
@@ -191,7 +209,8 @@ class Client {
 
   // POSTs an application/x-www-form-urlencoded body with client authentication to `url`.
   [[nodiscard]] FormResponse post_form(const std::string& url, const char* endpoint_name, Params form,
-                                       const std::string& operation) const {
+                                       const std::string& operation,
+                                       const std::optional<CancelToken>& cancel = std::nullopt) const {
     const auto& cfg = config();
     if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
     detail::require_secure_url(url, cfg.allow_insecure_http, operation);
@@ -200,6 +219,7 @@ class Client {
     request.method = "POST";
     request.url = url;
     request.timeout = cfg.timeout;
+    request.cancel = cancel;
     for (const auto& [name, value] : cfg.extra_headers) request.headers.add(name, value);
     request.headers.set("Content-Type", "application/x-www-form-urlencoded");
     request.headers.set("Accept", "application/json");
@@ -251,27 +271,33 @@ class Client {
   }
 
   // The server will not take this refresh token, now or later: invalid_grant (expired, revoked,
-  // rotated), or a client not allowed to refresh at all (unauthorized_client, as seed 003's
-  // server answers). Transport failures and server errors are not refusals.
-  static bool refresh_refused(const Error& e) {
+  // rotated), a client not allowed to refresh at all (unauthorized_client, as seed 003's server
+  // answers), or a refusal status from refresh_refusal_statuses without an OAuth error body
+  // (errc::http_status: empty, HTML or non-OAuth JSON). Transport failures, 5xx and OAuth errors
+  // such as invalid_client (our credentials, not the token) are not refusals.
+  bool refresh_refused(const Error& e) const {
     const auto& code = e.oauth_code();
-    return code == "invalid_grant" || code == "unauthorized_client" || code == "unsupported_grant_type" ||
-           code == "invalid_scope";
+    if (code == "invalid_grant" || code == "unauthorized_client" || code == "unsupported_grant_type" ||
+        code == "invalid_scope")
+      return true;
+    const auto& statuses = config().refresh_refusal_statuses;
+    return e.code() == errc::http_status &&
+           std::find(statuses.begin(), statuses.end(), e.http_status()) != statuses.end();
   }
 
   template <class Grant>
   std::shared_ptr<CachingTokenSource> regrant_source(Grant grant, TokenSourceOptions options) const {
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current, const CancelToken&) {
+        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
           if (current && current->refresh_token_usable(self.clock().now())) {
             try {
-              return self.refresh(*current, {grant.scope, grant.extra});
+              return self.refresh(*current, {grant.scope, grant.extra, cancel});
             } catch (const Error& e) {
-              if (!refresh_refused(e)) throw;  // refused: fall back to the grant
+              if (!self.refresh_refused(e)) throw;  // refused: fall back to the grant
             }
           }
-          return self.request_token(grant.form());
+          return self.request_token(grant.form(), cancel);
         },
         state_->config.clock, std::move(options));
   }

@@ -231,3 +231,141 @@ TEST_F(ClientFixture, NoSecretInAnyErrorMessage) {
     for (const auto& f : forbidden) EXPECT_EQ(std::string(e.what()).find(f), std::string::npos) << i << ": " << e.what();
   }
 }
+
+// --- Refusals as real providers send them -------------------------------------------------
+
+namespace {
+
+// glewlwyd answers a refused refresh with a bare status: no body, no Content-Type.
+oidc::HttpResponse bare(int status, std::string content_type = "", std::string body = "") {
+  oidc::HttpResponse r;
+  r.status = status;
+  if (!content_type.empty()) r.headers.set("Content-Type", content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string grant_type_of(const oidc::HttpRequest& r) {
+  for (const auto& [k, v] : form_of(r))
+    if (k == "grant_type") return v;
+  return {};
+}
+
+std::vector<std::string> grant_types(const FakeTransport& t) {
+  std::vector<std::string> out;
+  for (const auto& r : t.requests()) out.push_back(grant_type_of(r));
+  return out;
+}
+
+constexpr const char* kWithRefresh =
+    R"({"access_token":"at-1","token_type":"Bearer","expires_in":300,"refresh_token":"rt-1"})";
+constexpr const char* kSecond = R"({"access_token":"at-2","token_type":"Bearer","expires_in":300})";
+
+}  // namespace
+
+TEST_F(ClientFixture, ClientCredentialsSourceRegrantsWhenTheRefreshGetsAnEmpty403) {
+  transport->push_json(200, kWithRefresh);
+  transport->push(bare(403));
+  transport->push_json(200, kSecond);
+  const auto source = Client(config()).token_source(oidc::grants::client_credentials{"networks"});
+  EXPECT_EQ(source->authorization_header(), "Bearer at-1");
+  clock->advance(300s);
+  EXPECT_EQ(source->authorization_header(), "Bearer at-2");
+  EXPECT_EQ(grant_types(*transport),
+            (std::vector<std::string>{"client_credentials", "refresh_token", "client_credentials"}));
+}
+
+TEST_F(ClientFixture, PasswordSourceRegrantsOnEmpty400AndHtml401) {
+  transport->push_json(200, kWithRefresh);
+  transport->push(bare(400));
+  transport->push_json(200, kWithRefresh);
+  transport->push(bare(401, "text/html", "<html><body>Unauthorized</body></html>"));
+  transport->push_json(200, kSecond);
+  const auto source = Client(config()).token_source(oidc::grants::password{"alice", "pw"});
+  EXPECT_EQ(source->authorization_header(), "Bearer at-1");
+  clock->advance(300s);
+  EXPECT_EQ(source->authorization_header(), "Bearer at-1");  // the re-grant's token
+  clock->advance(300s);
+  EXPECT_EQ(source->authorization_header(), "Bearer at-2");
+  EXPECT_EQ(grant_types(*transport),
+            (std::vector<std::string>{"password", "refresh_token", "password", "refresh_token", "password"}));
+}
+
+TEST_F(ClientFixture, InteractiveSourceNeedsLoginWhenTheRefreshGetsAnEmpty403) {
+  transport->push(bare(403));
+  oidc::Token login;
+  login.access_token = "device-at";
+  login.refresh_token = "device-rt";
+  login.expiry = clock->now();
+  const auto source = Client(config()).token_source(login);
+  const auto e = error_of([&] { (void)source->token(); });
+  EXPECT_EQ(e.code(), errc::interaction_required);
+  EXPECT_NE(e.detail().find("HTTP 403"), std::string::npos) << e.detail();
+  EXPECT_EQ(grant_types(*transport), (std::vector<std::string>{"refresh_token"}));
+}
+
+TEST_F(ClientFixture, ServerErrorsAndClientAuthFailuresAreNotRefusals) {
+  oidc::Token login;
+  login.access_token = "device-at";
+  login.refresh_token = "device-rt";
+  login.expiry = clock->now();
+  oidc::TokenSourceOptions impatient;
+  impatient.min_backoff = impatient.max_backoff = std::chrono::milliseconds{0};
+
+  transport->push(bare(500));
+  transport->push_json(401, R"({"error":"invalid_client"})");
+  const auto source = Client(config()).token_source(login, impatient);
+  auto e = error_of([&] { (void)source->token(); });
+  EXPECT_EQ(e.code(), errc::http_status);
+  EXPECT_EQ(e.http_status(), 500);
+  e = error_of([&] { (void)source->token(); });
+  EXPECT_EQ(e.code(), errc::oauth_error);
+  EXPECT_EQ(e.oauth_code(), "invalid_client");
+
+  // The refusal statuses are configurable: without 403 a bare 403 is an HTTP error, and a
+  // client-credentials source does not re-grant on it.
+  auto cfg = config();
+  cfg.refresh_refusal_statuses = {400};
+  transport->push_json(200, kWithRefresh);
+  transport->push(bare(403));
+  const auto cc = Client(cfg).token_source(oidc::grants::client_credentials{}, impatient);
+  (void)cc->token();
+  clock->advance(300s);
+  e = error_of([&] { (void)cc->token(); });
+  EXPECT_EQ(e.code(), errc::http_status);
+  EXPECT_EQ(e.http_status(), 403);
+  EXPECT_EQ(grant_types(*transport), (std::vector<std::string>{"refresh_token", "refresh_token",
+                                                               "client_credentials", "refresh_token"}));
+}
+
+TEST_F(ClientFixture, RefreshWithoutIdTokenKeepsThePreviousOne) {
+  transport->push_json(200, R"({"access_token":"at-2","expires_in":60})");
+  transport->push_json(200, R"({"access_token":"at-3","expires_in":60,"id_token":"id-2"})");
+  const Client client(config());
+  oidc::Token old;
+  old.refresh_token = "rt-1";
+  old.id_token = "id-1";
+  const auto kept = client.refresh(old);
+  EXPECT_EQ(kept.id_token.expose(), "id-1");
+  const auto replaced = client.refresh(kept);
+  EXPECT_EQ(replaced.id_token.expose(), "id-2");
+}
+
+TEST_F(ClientFixture, CancelTokensReachTheTransport) {
+  oidc::CancelToken cancel;
+  cancel.cancel();
+  transport->push_json(200, kOk);
+  transport->push_json(200, kOk);
+  const Client client(config());
+  (void)client.password("alice", "pw", {"", {}, cancel});
+  ASSERT_TRUE(transport->last().cancel.has_value());
+  EXPECT_TRUE(transport->last().cancel->cancelled());  // the caller's token, not a fresh one
+  (void)client.client_credentials();
+  EXPECT_FALSE(transport->last().cancel.has_value());  // none asked for: none allocated
+
+  // A source hands its own token to the requests it makes, so destroying it can abort them.
+  transport->push_json(200, kOk);
+  const auto source = client.token_source(oidc::grants::client_credentials{});
+  (void)source->token();
+  EXPECT_TRUE(transport->last().cancel.has_value());
+}
