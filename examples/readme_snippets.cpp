@@ -23,6 +23,7 @@ struct MyHttpStack {
   cfg.token_endpoint = "https://sso.example.com/realms/core/protocol/openid-connect/token";
   cfg.client_id = "svc";
   cfg.client_secret = "...";
+  cfg.auth_method = oidc::ClientAuthMethod::client_secret_basic;  // the default; or _post, none, auto_detect
   oidc::Client client(cfg);
 
   auto source = client.token_source(oidc::grants::client_credentials{"networks"});

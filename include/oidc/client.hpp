@@ -15,6 +15,7 @@
 #include "oidc/client_auth.hpp"
 #include "oidc/clock.hpp"
 #include "oidc/detail/form.hpp"
+#include "oidc/detail/response.hpp"
 #include "oidc/detail/url.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
@@ -207,34 +208,35 @@ class Client {
     }
   };
 
-  // POSTs an application/x-www-form-urlencoded body with client authentication to `url`.
+  // POSTs an application/x-www-form-urlencoded body with client authentication to `url`. With
+  // ClientAuthMethod::auto_detect and no method known for `url` yet, a refusal of the Basic
+  // credentials (invalid_client or 401) is retried once with client_secret_post.
   [[nodiscard]] FormResponse post_form(const std::string& url, const char* endpoint_name, Params form,
                                        const std::string& operation,
                                        const std::optional<CancelToken>& cancel = std::nullopt) const {
     const auto& cfg = config();
     if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
     detail::require_secure_url(url, cfg.allow_insecure_http, operation);
-
-    HttpRequest request;
-    request.method = "POST";
-    request.url = url;
-    request.timeout = cfg.timeout;
-    request.cancel = cancel;
-    for (const auto& [name, value] : cfg.extra_headers) request.headers.add(name, value);
-    request.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    request.headers.set("Accept", "application/json");
     reject_reserved(form, operation);
-    detail::apply_client_auth(cfg.auth_method, cfg.client_id, cfg.client_secret, form, request.headers);
 
     FormResponse out;
-    if (!cfg.client_secret.empty()) out.sent_secrets.emplace_back(cfg.client_secret);
     for (const auto& [name, value] : form)
       if (detail::is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);
-    request.body = detail::form_encode(form);
+    // Encoded once: a retry with another method appends different authentication to the same body.
+    Secret body = detail::form_encode(form);
     for (auto& field : form) detail::secure_wipe(field.second);
 
-    out.response = send(request, operation);
-    detail::secure_wipe(request.body);
+    const auto& auth = state_->auth;
+    const auto known = auth.method_for(url);
+    auto method = known.value_or(ClientAuthMethod::client_secret_basic);
+    out.response = post_authenticated(url, body, method, operation, cancel, out.sent_secrets);
+    if (!known) {
+      if (detail::is_client_auth_failure(out.response.status, oauth_error_of(out.response))) {
+        method = ClientAuthMethod::client_secret_post;
+        out.response = post_authenticated(url, body, method, operation, cancel, out.sent_secrets);
+      }
+      if (out.response.ok() && oauth_error_of(out.response).empty()) auth.remember(url, method);
+    }
     return out;
   }
 
@@ -254,7 +256,8 @@ class Client {
 
  private:
   struct State {
-    explicit State(ClientConfig c) : config(std::move(c)) {
+    explicit State(ClientConfig c)
+        : config(std::move(c)), auth(config.auth_method, config.client_id, config.client_secret) {
       if (config.client_id.empty()) throw Error(errc::config, "client configuration", "client_id is empty");
       for (const auto& [name, value] : config.extra_headers)
         if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
@@ -263,7 +266,40 @@ class Client {
       if (!config.transport) config.transport = default_transport();
     }
     ClientConfig config;
+    detail::ClientAuthentication auth;  // after config: built from it
   };
+
+  // One attempt of post_form: `body` (already encoded) plus authentication by `method`.
+  HttpResponse post_authenticated(const std::string& url, const Secret& body, ClientAuthMethod method,
+                                  const std::string& operation, const std::optional<CancelToken>& cancel,
+                                  std::vector<Secret>& sent) const {
+    const auto& cfg = config();
+    HttpRequest request;
+    request.method = "POST";
+    request.url = url;
+    request.timeout = cfg.timeout;
+    request.cancel = cancel;
+    for (const auto& [name, value] : cfg.extra_headers) request.headers.add(name, value);
+    request.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    request.headers.set("Accept", "application/json");
+    Params auth_params;
+    state_->auth.apply(method, auth_params, request.headers, sent);
+    request.body = body.expose();
+    if (!auth_params.empty()) {
+      if (!request.body.empty()) request.body += '&';
+      request.body += detail::form_encode(auth_params);
+      for (auto& field : auth_params) detail::secure_wipe(field.second);
+    }
+    auto response = send(request, operation);
+    detail::secure_wipe(request.body);
+    return response;
+  }
+
+  // The RFC 6749 §5.2 error code of a response, "" when it is not an error body.
+  static std::string oauth_error_of(const HttpResponse& r) {
+    const auto obj = detail::body_as_object(r);
+    return obj ? detail::string_member(*obj, "error") : std::string{};
+  }
 
   static std::string expired_reason(const DeviceAuthorization& authorization, Clock::time_point deadline) {
     return deadline < authorization.expires_at ? "the polling deadline passed before the user approved"

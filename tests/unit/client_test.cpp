@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "error_of.hpp"
 #include "fake_clock.hpp"
@@ -75,6 +78,18 @@ TEST_F(ClientFixture, ClientSecretBasicEncodesBeforeBase64) {
   // base64("my+client:p%40ss+w%3Ard"), RFC 6749 §2.3.1.
   EXPECT_EQ(req.headers.get("Authorization"), "Basic bXkrY2xpZW50OnAlNDBzcyt3JTNBcmQ=");
   EXPECT_EQ(form_of(req), (Params{{"grant_type", "client_credentials"}}));
+}
+
+// Go's url.QueryEscape: RFC 3986 unreserved characters (~ included) pass, '*' does not.
+TEST_F(ClientFixture, ClientSecretBasicLeavesUnreservedCharactersAlone) {
+  transport->push_json(200, kOk);
+  auto cfg = config("s~e*cret", ClientAuthMethod::client_secret_basic);
+  cfg.client_id = "svc~1.a_b-c";
+  const Client client(cfg);
+  (void)client.client_credentials();
+  // base64("svc~1.a_b-c:s~e%2Acret")
+  EXPECT_EQ(transport->last().headers.get("Authorization"), "Basic c3ZjfjEuYV9iLWM6c35lJTJBY3JldA==");
+  EXPECT_EQ(oidc::detail::basic_credential_encode("a b~*/"), "a+b~%2A%2F");
 }
 
 TEST_F(ClientFixture, PublicClientSendsOnlyClientId) {
@@ -368,4 +383,143 @@ TEST_F(ClientFixture, CancelTokensReachTheTransport) {
   const auto source = client.token_source(oidc::grants::client_credentials{});
   (void)source->token();
   EXPECT_TRUE(transport->last().cancel.has_value());
+}
+
+// --- ClientAuthMethod::auto_detect ---------------------------------------------------------
+
+namespace {
+
+bool sent_basic(const oidc::HttpRequest& r) { return r.headers.contains("Authorization"); }
+bool sent_post(const oidc::HttpRequest& r) {
+  for (const auto& [k, v] : form_of(r))
+    if (k == "client_secret") return v == "s3cret";
+  return false;
+}
+
+}  // namespace
+
+TEST_F(ClientFixture, AutoDetectFallsBackToPostOnInvalidClientAndRemembersIt) {
+  transport->push_json(401, R"({"error":"invalid_client","error_description":"Invalid client credentials"})");
+  transport->push_json(200, kOk);
+  transport->push_json(200, kOk);
+  const Client client(config("s3cret", ClientAuthMethod::auto_detect));
+  EXPECT_EQ(client.client_credentials().access_token.expose(), "at-1");
+  (void)client.client_credentials();
+  const auto requests = transport->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_TRUE(sent_basic(requests[0]));
+  EXPECT_FALSE(sent_post(requests[0]));
+  EXPECT_EQ(form_of(requests[0]), (Params{{"grant_type", "client_credentials"}}));
+  for (std::size_t i : {1u, 2u}) {  // the fallback, then the remembered method without a probe
+    EXPECT_FALSE(sent_basic(requests[i])) << i;
+    EXPECT_EQ(form_of(requests[i]), (Params{{"grant_type", "client_credentials"},
+                                            {"client_id", "svc"},
+                                            {"client_secret", "s3cret"}}))
+        << i;
+  }
+}
+
+TEST_F(ClientFixture, AutoDetectFallsBackOnABare401) {
+  transport->push(bare(401));
+  transport->push_json(200, kOk);
+  const Client client(config("s3cret", ClientAuthMethod::auto_detect));
+  (void)client.client_credentials();
+  ASSERT_EQ(transport->request_count(), 2u);
+  EXPECT_TRUE(sent_post(transport->last()));
+}
+
+TEST_F(ClientFixture, AutoDetectKeepsBasicOnceItWorked) {
+  transport->push_json(200, kOk);
+  transport->push_json(401, R"({"error":"invalid_client"})");
+  const Client client(config("s3cret", ClientAuthMethod::auto_detect));
+  (void)client.client_credentials();
+  // Decided: a later refusal is an error, not a reason to send the secret another way.
+  EXPECT_EQ(error_of([&] { (void)client.client_credentials(); }).oauth_code(), "invalid_client");
+  const auto requests = transport->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_TRUE(sent_basic(requests[0]));
+  EXPECT_TRUE(sent_basic(requests[1]));
+}
+
+TEST_F(ClientFixture, AutoDetectIsNotFlippedByOtherFailures) {
+  transport->push_json(400, R"({"error":"invalid_grant"})");
+  transport->push(bare(500));
+  transport->push_json(400, R"({"error":"invalid_scope"})");
+  transport->push_json(401, R"({"error":"invalid_client"})");
+  transport->push_json(200, kOk);
+  transport->push_json(500, R"({"error":"server_error"})");
+  const Client client(config("s3cret", ClientAuthMethod::auto_detect));
+  EXPECT_EQ(error_of([&] { (void)client.password("alice", "wrong"); }).oauth_code(), "invalid_grant");
+  EXPECT_EQ(error_of([&] { (void)client.client_credentials(); }).http_status(), 500);
+  EXPECT_EQ(error_of([&] { (void)client.client_credentials({"x"}); }).oauth_code(), "invalid_scope");
+  (void)client.client_credentials();  // basic refused, post works: remembered
+  EXPECT_EQ(error_of([&] { (void)client.client_credentials(); }).oauth_code(), "server_error");
+  std::vector<bool> basic;
+  for (const auto& r : transport->requests()) basic.push_back(sent_basic(r));
+  // No retry after the non-auth failures (one request each, still probing with Basic), then the
+  // fallback, and the remembered post method survives a server error.
+  EXPECT_EQ(basic, (std::vector<bool>{true, true, true, true, false, false}));
+}
+
+TEST_F(ClientFixture, AutoDetectRemembersPerEndpoint) {
+  auto cfg = config("s3cret", ClientAuthMethod::auto_detect);
+  cfg.device_authorization_endpoint = "https://auth.example.com/device";
+  const Client client(cfg);
+  transport->push_json(401, R"({"error":"invalid_client"})");
+  transport->push_json(200, kOk);
+  (void)client.client_credentials();
+  transport->push_json(200, R"({"device_code":"dc","user_code":"UC","verification_uri":"https://v","expires_in":600})");
+  (void)client.device_authorization();
+  const auto requests = transport->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[2].url, "https://auth.example.com/device");
+  EXPECT_TRUE(sent_basic(requests[2]));  // the token endpoint's answer says nothing about this one
+}
+
+TEST_F(ClientFixture, AutoDetectPublicClientDoesNotProbe) {
+  transport->push_json(200, kOk);
+  const Client client(config("", ClientAuthMethod::auto_detect));
+  (void)client.client_credentials();
+  EXPECT_EQ(form_of(transport->last()), (Params{{"grant_type", "client_credentials"}, {"client_id", "svc"}}));
+  EXPECT_FALSE(sent_basic(transport->last()));
+}
+
+// Many threads probing at once: each ends with a token, and the post method is what sticks.
+TEST_F(ClientFixture, AutoDetectIsSafeUnderConcurrentProbes) {
+  std::atomic<int> basic_attempts{0};
+  auto cfg = config("s3cret", ClientAuthMethod::auto_detect);
+  cfg.transport = oidc::make_transport([&](const oidc::HttpRequest& r) {
+    if (sent_basic(r)) {
+      ++basic_attempts;
+      return oidc_testing::json_response(401, R"({"error":"invalid_client"})");
+    }
+    return oidc_testing::json_response(sent_post(r) ? 200 : 400, sent_post(r) ? kOk : R"({"error":"invalid_request"})");
+  });
+  const Client client(cfg);
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> tokens{0};
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&] {
+      for (int j = 0; j < 20; ++j)
+        if (!client.client_credentials().access_token.empty()) ++tokens;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(tokens.load(), kThreads * 20);
+  const int probes = basic_attempts.load();
+  EXPECT_GE(probes, 1);
+  EXPECT_LE(probes, kThreads);  // at most one probe per thread before the outcome is remembered
+  (void)client.client_credentials();
+  EXPECT_EQ(basic_attempts.load(), probes);
+}
+
+// A Basic credential too short to look like a token is still masked when a server echoes it.
+TEST_F(ClientFixture, EchoedBasicCredentialIsMasked) {
+  auto cfg = config("b", ClientAuthMethod::client_secret_basic);
+  cfg.client_id = "a";  // base64("a:b") = "YTpi"
+  transport->push(bare(500, "text/html", "<p>you sent Authorization: Basic YTpi</p>"));
+  const auto e = error_of([&] { (void)Client(cfg).client_credentials(); });
+  EXPECT_EQ(transport->last().headers.get("Authorization"), "Basic YTpi");
+  EXPECT_EQ(std::string(e.what()).find("YTpi"), std::string::npos) << e.what();
+  EXPECT_NE(e.body_snippet().find("[redacted]"), std::string::npos) << e.body_snippet();
 }
