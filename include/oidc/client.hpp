@@ -15,8 +15,7 @@
 #include "oidc/client_auth.hpp"
 #include "oidc/clock.hpp"
 #include "oidc/detail/form.hpp"
-#include "oidc/detail/response.hpp"
-#include "oidc/detail/url.hpp"
+#include "oidc/detail/request.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/grants/client_credentials.hpp"
@@ -61,19 +60,19 @@ class Client {
   [[nodiscard]] const Clock& clock() const noexcept { return *state_->config.clock; }
 
   // RFC 6749 §4.4.
-  [[nodiscard]] Token client_credentials(const grants::client_credentials& grant = {},
+  [[nodiscard]] Token client_credentials(const grants::ClientCredentials& grant = {},
                                          const std::optional<CancelToken>& cancel = std::nullopt) const {
     return request_token(grant.form(), cancel);
   }
 
   // RFC 6749 §4.3.
-  [[nodiscard]] Token password(const grants::password& grant,
+  [[nodiscard]] Token password(const grants::Password& grant,
                                const std::optional<CancelToken>& cancel = std::nullopt) const {
     return request_token(grant.form(), cancel);
   }
   [[nodiscard]] Token password(std::string username, Secret password, RequestOptions options = {}) const {
     return this->password(
-        grants::password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)},
+        grants::Password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)},
         options.cancel);
   }
 
@@ -87,7 +86,7 @@ class Client {
     if (!token.refresh_token_usable(clock().now()))
       throw Error(errc::interaction_required, "refresh", "the refresh_token has expired");
     Token fresh = request_token(
-        grants::refresh_token{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form(),
+        grants::RefreshToken{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form(),
         options.cancel);
     if (!fresh.has_refresh_token()) {
       fresh.refresh_token = token.refresh_token;
@@ -104,8 +103,8 @@ class Client {
     Params form;
     detail::append_scope_and_extra(form, options.scope, options.extra);
     const auto now = clock().now();
-    const auto response = post_form(config().device_authorization_endpoint, "device_authorization_endpoint",
-                                    std::move(form), operation, options.cancel);
+    const auto response = post_to(config().device_authorization_endpoint, "device_authorization_endpoint",
+                                  std::move(form), operation, options.cancel);
     return parse_device_authorization_response(response.response, now, operation, response.secret_views());
   }
 
@@ -122,7 +121,7 @@ class Client {
     auto deadline = authorization.expires_at;
     if (options.deadline) deadline = std::min(deadline, *options.deadline);
     seconds interval = authorization.interval > seconds{0} ? authorization.interval : seconds{5};
-    const grants::device_code grant{authorization.device_code, options.extra};
+    const grants::DeviceCode grant{authorization.device_code, options.extra};
     DevicePollProgress progress;
     for (;;) {
       const auto now = clock().now();
@@ -150,25 +149,45 @@ class Client {
     }
   }
 
-  // A cached, self-renewing source of this grant's tokens (see CachingTokenSource). Renewal uses
-  // the refresh token while it is usable and re-runs the grant otherwise, or when the refresh is
-  // refused (see refresh_refused: invalid_grant, unauthorized_client, or an empty 400/401/403), as
-  // servers without refresh require (seed 003).
-  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::client_credentials grant,
+  // Token sources. Which constructor says how renewal works:
+  //
+  // - a grant the client can re-run on its own (client credentials, password, any extension grant
+  //   given as its form): renewal refreshes while the refresh token is usable and re-runs the
+  //   grant otherwise, or when the refresh is refused (see refresh_refused: invalid_grant,
+  //   unauthorized_client, or a bare 400/401/403), as servers without refresh require (seed 003);
+  // - a Token from an interactive login (device flow, authorization code): renewal can only
+  //   refresh; when that is impossible (no refresh token, expired, or refused) callers get
+  //   errc::interaction_required: the user must log in again.
+  //
+  // The source starts from `options.initial` when set (say, a token restored from storage); the
+  // Token overload starts from its argument and therefore refuses an `options.initial` as well
+  // (errc::config) rather than silently dropping one of the two.
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::ClientCredentials grant,
                                                                  TokenSourceOptions options = {}) const {
-    return regrant_source(std::move(grant), std::move(options));
+    RequestOptions refresh{grant.scope, grant.extra};
+    return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
+                          std::move(options));
   }
   // Keeps the password in memory for re-authentication, as the grant itself requires.
-  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::password grant,
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::Password grant,
                                                                  TokenSourceOptions options = {}) const {
-    return regrant_source(std::move(grant), std::move(options));
+    RequestOptions refresh{grant.scope, grant.extra};
+    return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
+                          std::move(options));
   }
-
-  // A source for a token obtained interactively (device flow, authorization code): it can only be
-  // renewed by refresh. When that is impossible (no refresh token, expired, or refused as
-  // refresh_refused says) callers get errc::interaction_required: the user must log in again.
+  // An extension grant (RFC 6749 §4.5), e.g. {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+  // {"assertion", jwt}}: `form` is sent as request_token sends it, every time the grant is re-run.
+  // Refreshes send no extension parameters (they belong to the grant, not to the refresh).
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Params form, TokenSourceOptions options = {}) const {
+    if (value_of(form, "grant_type").empty())
+      throw Error(errc::config, "token source", "the extension grant's form has no grant_type");
+    return regrant_source([form = std::move(form)] { return form; }, {}, std::move(options));
+  }
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Token initial,
                                                                  TokenSourceOptions options = {}) const {
+    if (options.initial)
+      throw Error(errc::config, "token source",
+                  "both a token and options.initial given; pass the token to start from once");
     options.initial = std::move(initial);
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
@@ -186,72 +205,16 @@ class Client {
         state_->config.clock, std::move(options));
   }
 
-  // Any grant, including extension grants (RFC 6749 §4.5): sends `form` plus client
-  // authentication to the token endpoint and parses the token response.
+  // Any grant, including extension grants (RFC 6749 §4.5): sends `form` (which must name its
+  // grant_type) plus client authentication to the token endpoint and parses the token response.
   // `cancel`, when set, aborts the request in flight (errc::cancelled).
   [[nodiscard]] Token request_token(Params form, const std::optional<CancelToken>& cancel = std::nullopt) const {
-    const std::string operation = "token request (grant_type=" + value_of(form, "grant_type") + ")";
+    const std::string grant_type = value_of(form, "grant_type");
+    const std::string operation = "token request (grant_type=" + grant_type + ")";
+    if (grant_type.empty()) throw Error(errc::config, operation, "the form has no grant_type");
     const auto now = clock().now();  // before sending: expires_in counts from the server's issue time
-    const auto response = post_form(config().token_endpoint, "token_endpoint", std::move(form), operation, cancel);
+    const auto response = post_to(config().token_endpoint, "token_endpoint", std::move(form), operation, cancel);
     return parse_token_response(response.response, now, operation, response.secret_views());
-  }
-
-  // The response to an authenticated form POST, with the secret values that were sent so that
-  // error excerpts can mask them. Building block for every endpoint that takes client auth.
-  struct FormResponse {
-    HttpResponse response;
-    std::vector<Secret> sent_secrets;
-    [[nodiscard]] std::vector<std::string_view> secret_views() const {
-      std::vector<std::string_view> v;
-      for (const auto& s : sent_secrets) v.push_back(s.expose());
-      return v;
-    }
-  };
-
-  // POSTs an application/x-www-form-urlencoded body with client authentication to `url`. With
-  // ClientAuthMethod::auto_detect and no method known for `url` yet, a refusal of the Basic
-  // credentials (invalid_client or 401) is retried once with client_secret_post.
-  [[nodiscard]] FormResponse post_form(const std::string& url, const char* endpoint_name, Params form,
-                                       const std::string& operation,
-                                       const std::optional<CancelToken>& cancel = std::nullopt) const {
-    const auto& cfg = config();
-    if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
-    detail::require_secure_url(url, cfg.allow_insecure_http, operation);
-    reject_reserved(form, operation);
-
-    FormResponse out;
-    for (const auto& [name, value] : form)
-      if (detail::is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);
-    // Encoded once: a retry with another method appends different authentication to the same body.
-    Secret body = detail::form_encode(form);
-    for (auto& field : form) detail::secure_wipe(field.second);
-
-    const auto& auth = state_->auth;
-    const auto known = auth.method_for(url);
-    auto method = known.value_or(ClientAuthMethod::client_secret_basic);
-    out.response = post_authenticated(url, body, method, operation, cancel, out.sent_secrets);
-    if (!known) {
-      if (detail::is_client_auth_failure(out.response.status, oauth_error_of(out.response))) {
-        method = ClientAuthMethod::client_secret_post;
-        out.response = post_authenticated(url, body, method, operation, cancel, out.sent_secrets);
-      }
-      if (out.response.ok() && oauth_error_of(out.response).empty()) auth.remember(url, method);
-    }
-    return out;
-  }
-
-  // Sends through the configured transport; anything it throws becomes an oidc::Error naming the
-  // operation, keeping the transport's error code.
-  [[nodiscard]] HttpResponse send(const HttpRequest& request, const std::string& operation) const {
-    try {
-      return state_->config.transport->send(request);
-    } catch (const Error& e) {
-      Error::Details d = e.details();
-      d.operation = operation;
-      throw Error(std::move(d));
-    } catch (const std::exception& e) {
-      throw Error(errc::transport, operation, e.what());
-    }
   }
 
  private:
@@ -269,36 +232,14 @@ class Client {
     detail::ClientAuthentication auth;  // after config: built from it
   };
 
-  // One attempt of post_form: `body` (already encoded) plus authentication by `method`.
-  HttpResponse post_authenticated(const std::string& url, const Secret& body, ClientAuthMethod method,
-                                  const std::string& operation, const std::optional<CancelToken>& cancel,
-                                  std::vector<Secret>& sent) const {
+  // Every request of the Client goes through the one request path (detail/request.hpp).
+  detail::FormResponse post_to(const std::string& url, const char* endpoint_name, Params form,
+                               const std::string& operation, const std::optional<CancelToken>& cancel) const {
     const auto& cfg = config();
-    HttpRequest request;
-    request.method = "POST";
-    request.url = url;
-    request.timeout = cfg.timeout;
-    request.cancel = cancel;
-    for (const auto& [name, value] : cfg.extra_headers) request.headers.add(name, value);
-    request.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    request.headers.set("Accept", "application/json");
-    Params auth_params;
-    state_->auth.apply(method, auth_params, request.headers, sent);
-    request.body = body.expose();
-    if (!auth_params.empty()) {
-      if (!request.body.empty()) request.body += '&';
-      request.body += detail::form_encode(auth_params);
-      for (auto& field : auth_params) detail::secure_wipe(field.second);
-    }
-    auto response = send(request, operation);
-    detail::secure_wipe(request.body);
-    return response;
-  }
-
-  // The RFC 6749 §5.2 error code of a response, "" when it is not an error body.
-  static std::string oauth_error_of(const HttpResponse& r) {
-    const auto obj = detail::body_as_object(r);
-    return obj ? detail::string_member(*obj, "error") : std::string{};
+    if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
+    const detail::RequestContext ctx{cfg.transport.get(), cfg.timeout,      &cfg.extra_headers,
+                                     cfg.allow_insecure_http, &state_->auth, cancel};
+    return detail::post_form(ctx, url, std::move(form), operation);
   }
 
   static std::string expired_reason(const DeviceAuthorization& authorization, Clock::time_point deadline) {
@@ -321,19 +262,23 @@ class Client {
            std::find(statuses.begin(), statuses.end(), e.http_status()) != statuses.end();
   }
 
-  template <class Grant>
-  std::shared_ptr<CachingTokenSource> regrant_source(Grant grant, TokenSourceOptions options) const {
+  // The renewal of a grant the client can re-run: `make_form` builds the grant's form for each
+  // attempt (so a password stays a Secret until then); `refresh` is what a refresh adds.
+  template <class MakeForm>
+  std::shared_ptr<CachingTokenSource> regrant_source(MakeForm make_form, RequestOptions refresh,
+                                                     TokenSourceOptions options) const {
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
+        [self, make_form = std::move(make_form), refresh = std::move(refresh)](
+            const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
           if (current && current->refresh_token_usable(self.clock().now())) {
             try {
-              return self.refresh(*current, {grant.scope, grant.extra, cancel});
+              return self.refresh(*current, {refresh.scope, refresh.extra, cancel});
             } catch (const Error& e) {
               if (!self.refresh_refused(e)) throw;  // refused: fall back to the grant
             }
           }
-          return self.request_token(grant.form(), cancel);
+          return self.request_token(make_form(), cancel);
         },
         state_->config.clock, std::move(options));
   }
@@ -342,19 +287,6 @@ class Client {
     for (const auto& [n, v] : form)
       if (n == name) return v;
     return {};
-  }
-
-  // Extension parameters must not smuggle in, or duplicate, what the library itself sends.
-  static void reject_reserved(const Params& form, const std::string& operation) {
-    for (const auto& [name, value] : form) {
-      (void)value;
-      if (name == "client_id" || name == "client_secret")
-        throw Error(errc::config, operation, "parameter '" + name + "' is set by the client configuration");
-    }
-    for (std::size_t i = 0; i < form.size(); ++i)
-      for (std::size_t j = i + 1; j < form.size(); ++j)
-        if (form[i].first == form[j].first)
-          throw Error(errc::config, operation, "parameter '" + form[i].first + "' given twice");
   }
 
   std::shared_ptr<const State> state_;

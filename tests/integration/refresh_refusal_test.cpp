@@ -71,7 +71,7 @@ TEST_F(RefreshRefusal, PasswordSourceLogsInAgainAfterAnEmpty403) {
   cfg.client_secret = str(LocalProvider::kSidUserDeviceClientSecret);
   cfg.auth_method = ClientAuthMethod::client_secret_post;
   const Client client(cfg);
-  const auto source = client.token_source(oidc::grants::password{
+  const auto source = client.token_source(oidc::grants::Password{
       str(LocalProvider::kAdministratorUsername), str(LocalProvider::kAdministratorPassword), "openid profile"});
   const auto first = source->token();
   ASSERT_TRUE(first->has_refresh_token());

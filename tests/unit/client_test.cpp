@@ -1,4 +1,5 @@
 #include "oidc/client.hpp"
+#include "oidc/time_format.hpp"
 
 #include <gtest/gtest.h>
 
@@ -282,7 +283,7 @@ TEST_F(ClientFixture, ClientCredentialsSourceRegrantsWhenTheRefreshGetsAnEmpty40
   transport->push_json(200, kWithRefresh);
   transport->push(bare(403));
   transport->push_json(200, kSecond);
-  const auto source = Client(config()).token_source(oidc::grants::client_credentials{"networks"});
+  const auto source = Client(config()).token_source(oidc::grants::ClientCredentials{"networks"});
   EXPECT_EQ(source->authorization_header(), "Bearer at-1");
   clock->advance(300s);
   EXPECT_EQ(source->authorization_header(), "Bearer at-2");
@@ -296,7 +297,7 @@ TEST_F(ClientFixture, PasswordSourceRegrantsOnEmpty400AndHtml401) {
   transport->push_json(200, kWithRefresh);
   transport->push(bare(401, "text/html", "<html><body>Unauthorized</body></html>"));
   transport->push_json(200, kSecond);
-  const auto source = Client(config()).token_source(oidc::grants::password{"alice", "pw"});
+  const auto source = Client(config()).token_source(oidc::grants::Password{"alice", "pw"});
   EXPECT_EQ(source->authorization_header(), "Bearer at-1");
   clock->advance(300s);
   EXPECT_EQ(source->authorization_header(), "Bearer at-1");  // the re-grant's token
@@ -343,7 +344,7 @@ TEST_F(ClientFixture, ServerErrorsAndClientAuthFailuresAreNotRefusals) {
   cfg.refresh_refusal_statuses = {400};
   transport->push_json(200, kWithRefresh);
   transport->push(bare(403));
-  const auto cc = Client(cfg).token_source(oidc::grants::client_credentials{}, impatient);
+  const auto cc = Client(cfg).token_source(oidc::grants::ClientCredentials{}, impatient);
   (void)cc->token();
   clock->advance(300s);
   e = error_of([&] { (void)cc->token(); });
@@ -380,7 +381,7 @@ TEST_F(ClientFixture, CancelTokensReachTheTransport) {
 
   // A source hands its own token to the requests it makes, so destroying it can abort them.
   transport->push_json(200, kOk);
-  const auto source = client.token_source(oidc::grants::client_credentials{});
+  const auto source = client.token_source(oidc::grants::ClientCredentials{});
   (void)source->token();
   EXPECT_TRUE(transport->last().cancel.has_value());
 }
@@ -522,4 +523,60 @@ TEST_F(ClientFixture, EchoedBasicCredentialIsMasked) {
   EXPECT_EQ(transport->last().headers.get("Authorization"), "Basic YTpi");
   EXPECT_EQ(std::string(e.what()).find("YTpi"), std::string::npos) << e.what();
   EXPECT_NE(e.body_snippet().find("[redacted]"), std::string::npos) << e.body_snippet();
+}
+
+// --- API shape ------------------------------------------------------------------------------
+
+TEST_F(ClientFixture, TokenSourceRefusesATokenAndOptionsInitialTogether) {
+  oidc::Token login;
+  login.access_token = "login";
+  oidc::TokenSourceOptions options;
+  options.initial = login;
+  const Client client(config());
+  EXPECT_EQ(error_of([&] { (void)client.token_source(login, options); }).code(), errc::config);
+  // The grant sources take options.initial: their argument is the grant, not a token.
+  login.expiry = clock->now() + 300s;
+  options.initial = login;
+  EXPECT_EQ(client.token_source(oidc::grants::ClientCredentials{}, options)->authorization_header(), "Bearer login");
+  EXPECT_EQ(transport->request_count(), 0u);
+}
+
+TEST_F(ClientFixture, ExtensionGrantSourceCachesRefreshesAndRegrants) {
+  const Params form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", "eyJ.a.b"}};
+  transport->push_json(200, kWithRefresh);
+  transport->push_json(200, R"({"access_token":"at-2","token_type":"Bearer","expires_in":300,"refresh_token":"rt-2"})");
+  transport->push_json(400, R"({"error":"invalid_grant"})");
+  transport->push_json(200, R"({"access_token":"at-3","token_type":"Bearer","expires_in":300})");
+  const auto source = Client(config()).token_source(form);
+  EXPECT_EQ(source->authorization_header(), "Bearer at-1");
+  EXPECT_EQ(source->authorization_header(), "Bearer at-1");  // cached
+  clock->advance(300s);
+  EXPECT_EQ(source->authorization_header(), "Bearer at-2");  // refreshed
+  clock->advance(300s);
+  EXPECT_EQ(source->authorization_header(), "Bearer at-3");  // refresh refused: the grant again
+  const auto requests = transport->requests();
+  ASSERT_EQ(requests.size(), 4u);
+  const Params sent{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                    {"assertion", "eyJ.a.b"},
+                    {"client_id", "svc"},
+                    {"client_secret", "s3cret"}};
+  EXPECT_EQ(form_of(requests[0]), sent);
+  EXPECT_EQ(form_of(requests[1]), (Params{{"grant_type", "refresh_token"},
+                                          {"refresh_token", "rt-1"},
+                                          {"client_id", "svc"},
+                                          {"client_secret", "s3cret"}}));
+  EXPECT_EQ(grant_type_of(requests[2]), "refresh_token");
+  EXPECT_EQ(form_of(requests[3]), sent);
+}
+
+TEST_F(ClientFixture, AFormWithoutGrantTypeIsAConfigurationError) {
+  const Client client(config());
+  EXPECT_EQ(error_of([&] { (void)client.token_source(Params{{"assertion", "x"}}); }).code(), errc::config);
+  EXPECT_EQ(error_of([&] { (void)client.request_token({{"assertion", "x"}}); }).code(), errc::config);
+  EXPECT_EQ(transport->request_count(), 0u);
+}
+
+TEST(FormatUtc, IsRfc3339InUtc) {
+  EXPECT_EQ(oidc::format_utc(std::chrono::system_clock::time_point{std::chrono::seconds{1796126400}}),
+            "2026-12-01T12:00:00Z");
 }
