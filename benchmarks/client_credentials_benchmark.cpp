@@ -209,7 +209,8 @@ void BM_OidcClientNoNetwork(benchmark::State& state) {
   oidc::HttpResponse canned;
   {
     const oidc::Client real(client_config(oidc::make_curl_transport()));
-    canned = real.send(
+    canned = oidc::detail::send(
+        *real.config().transport,
         [&] {
           oidc::HttpRequest r;
           r.method = "POST";

@@ -21,7 +21,7 @@ void show(const std::string& grant, const oidc::Token& t) {
   const auto left = t.expiry ? std::chrono::duration_cast<std::chrono::seconds>(*t.expiry - t.received_at).count() : 0;
   std::cout << "  " << grant << "\n"
             << "    Authorization: " << redacted(t.authorization_header()) << "\n"
-            << "    expires in " << left << " s (" << (t.expiry ? oidc::detail::format_utc(*t.expiry) : "unknown")
+            << "    expires in " << left << " s (" << (t.expiry ? oidc::format_utc(*t.expiry) : "unknown")
             << "), scope \"" << t.scope << "\"" << (t.has_refresh_token() ? ", refresh token held" : "") << "\n";
 }
 
@@ -83,7 +83,7 @@ int main() try {
   show("device_code (Keycloak, seed 000)", device_token);
 
   // The token cache: one grant, any number of callers, always a valid header.
-  auto source = svc.token_source(oidc::grants::client_credentials{});
+  auto source = svc.token_source(oidc::grants::ClientCredentials{});
   std::string header;
   for (int i = 0; i < 1000; ++i) header = source->authorization_header();
   std::cout << "  token_source: 1000 authorization_header() calls, " << source->renewals()

@@ -4,7 +4,8 @@
 //   device_login --device-endpoint URL --token-endpoint URL --client-id ID [--client-secret S]
 //   device_login --local      # the embedded provider; the demo "user" approves by itself
 //   ... --store FILE          # keep the session in FILE (mode 0600): later runs refresh it
-//                             # instead of asking the user again, until the refresh token expires
+//                             # instead of asking the user again, until the refresh is refused
+//   device_login --help       # every option
 //
 // Flags may also come from OIDC_REALM_URL, OIDC_DEVICE_ENDPOINT, OIDC_TOKEN_ENDPOINT,
 // OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_SCOPE.
@@ -13,8 +14,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -29,9 +31,28 @@ std::string from_env(const char* name) {
   return v ? v : "";
 }
 
-int usage() {
-  std::cerr << "usage: device_login (--realm-url URL | --device-endpoint URL --token-endpoint URL | --local)\n"
-               "                    [--client-id ID] [--client-secret SECRET] [--scope SCOPE] [--store FILE]\n";
+void print_usage(std::ostream& out) {
+  out << "usage: device_login (--realm-url URL | --device-endpoint URL --token-endpoint URL | --local)\n"
+         "                    [--client-id ID] [--client-secret SECRET] [--scope SCOPE] [--store FILE]\n"
+         "\n"
+         "Signs in with the OAuth 2.0 device authorization grant (RFC 8628).\n"
+         "\n"
+         "  --realm-url URL        Keycloak realm URL; the device and token endpoints are derived from it\n"
+         "                         (env OIDC_REALM_URL)\n"
+         "  --device-endpoint URL  device authorization endpoint (env OIDC_DEVICE_ENDPOINT)\n"
+         "  --token-endpoint URL   token endpoint (env OIDC_TOKEN_ENDPOINT)\n"
+         "  --local                use the embedded test provider, which approves the login by itself\n"
+         "  --client-id ID         client identifier (env OIDC_CLIENT_ID; --local: device-client)\n"
+         "  --client-secret SECRET client secret of a confidential client (env OIDC_CLIENT_SECRET)\n"
+         "  --scope SCOPE          space-delimited scope to ask for (env OIDC_SCOPE)\n"
+         "  --store FILE           keep the session in FILE (mode 0600); later runs refresh it instead of\n"
+         "                         asking again, and start a new login once the server refuses the refresh\n"
+         "  --help                 show this help\n";
+}
+
+// A usage mistake: the usage on stderr, exit status 2 (as getopt-style tools do).
+int usage_error() {
+  print_usage(std::cerr);
   return 2;
 }
 
@@ -51,7 +72,7 @@ std::optional<oidc::Token> load_token(const std::string& path) {
 void print_session(const oidc::Token& token) {
   const auto header = token.authorization_header();
   std::cout << "Signed in. Authorization: " << header.substr(0, header.find(' ') + 9) << "...[redacted]\n"
-            << "Access token expires " << (token.expiry ? oidc::detail::format_utc(*token.expiry) : "(unknown)")
+            << "Access token expires " << (token.expiry ? oidc::format_utc(*token.expiry) : "(unknown)")
             << (token.has_refresh_token() ? "; a refresh token is held" : "") << "\n";
 }
 
@@ -68,12 +89,16 @@ int main(int argc, char** argv) try {
   bool local = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_usage(std::cout);
+      return 0;
+    }
     if (arg == "--local") {
       local = true;
     } else if (flags.count(arg) && i + 1 < argc) {
       flags[arg] = argv[++i];
     } else {
-      return usage();
+      return usage_error();
     }
   }
 
@@ -92,7 +117,7 @@ int main(int argc, char** argv) try {
   }
   if (!flags["--device-endpoint"].empty()) config.device_authorization_endpoint = flags["--device-endpoint"];
   if (!flags["--token-endpoint"].empty()) config.token_endpoint = flags["--token-endpoint"];
-  if (config.token_endpoint.empty() || flags["--client-id"].empty()) return usage();
+  if (config.token_endpoint.empty() || flags["--client-id"].empty()) return usage_error();
   config.client_id = flags["--client-id"];
   config.client_secret = flags["--client-secret"];
   config.auth_method = oidc::ClientAuthMethod::client_secret_post;  // what the seed providers document

@@ -23,9 +23,10 @@ struct MyHttpStack {
   cfg.token_endpoint = "https://sso.example.com/realms/core/protocol/openid-connect/token";
   cfg.client_id = "svc";
   cfg.client_secret = "...";
+  cfg.auth_method = oidc::ClientAuthMethod::client_secret_basic;  // the default; or _post, none, auto_detect
   oidc::Client client(cfg);
 
-  auto source = client.token_source(oidc::grants::client_credentials{"networks"});
+  auto source = client.token_source(oidc::grants::ClientCredentials{"networks"});
   request.set_header("Authorization", source->authorization_header());  // cached, renewed for you
 }
 
@@ -56,12 +57,20 @@ struct MyHttpStack {
 
   const oidc::Token& device_token = t;
   oidc::TokenSourceOptions opts;
-  opts.initial = oidc::token_from_json(load_saved_json());  // optional: a saved session
-  opts.on_token = [](const oidc::Token& tok) {              // rotated refresh tokens too
-    save_json(oidc::token_to_json(tok));                    // it holds credentials: 0600
+  opts.on_token = [](const oidc::Token& tok) {  // rotated refresh tokens too
+    save_json(oidc::token_to_json(tok));        // it holds credentials: 0600
   };
   auto source = client.token_source(device_token, opts);
+  // Next run: start from the saved session instead of a new login.
+  auto restored = client.token_source(oidc::token_from_json(load_saved_json()), opts);
   (void)source;
+  (void)restored;
+}
+
+[[maybe_unused]] void extension_grant(const oidc::Client& client, const std::string& signed_jwt) {
+  auto jwt_bearer = client.token_source(oidc::Params{
+      {"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", signed_jwt}});
+  (void)jwt_bearer;
 }
 
 [[maybe_unused]] void transport(oidc::ClientConfig& cfg) {

@@ -5,15 +5,17 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "oidc/cancel.hpp"
 #include "oidc/client_auth.hpp"
 #include "oidc/clock.hpp"
 #include "oidc/detail/form.hpp"
-#include "oidc/detail/url.hpp"
+#include "oidc/detail/request.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/grants/client_credentials.hpp"
@@ -42,6 +44,10 @@ struct ClientConfig : Endpoints {
   std::shared_ptr<Transport> transport;      // null: default_transport() (libcurl)
   std::shared_ptr<const Clock> clock;        // null: system_clock()
   TokenResponseRules token_response_rules;   // accepted token types (default: Bearer)
+  // A refresh answered with one of these statuses and no OAuth error body counts as refused, like
+  // invalid_grant: real providers (glewlwyd, some gateways) refuse with an empty 400/401/403.
+  // Renewal then re-runs the grant, or reports errc::interaction_required for interactive tokens.
+  std::vector<int> refresh_refusal_statuses{400, 401, 403};
 };
 
 // The facade: one configured client of one authorization server. Cheap to copy (state is shared),
@@ -55,30 +61,39 @@ class Client {
   [[nodiscard]] const Clock& clock() const noexcept { return *state_->config.clock; }
 
   // RFC 6749 §4.4.
-  [[nodiscard]] Token client_credentials(const grants::client_credentials& grant = {}) const {
-    return request_token(grant.form());
+  [[nodiscard]] Token client_credentials(const grants::ClientCredentials& grant = {},
+                                         const std::optional<CancelToken>& cancel = std::nullopt) const {
+    return request_token(grant.form(), cancel);
   }
 
   // RFC 6749 §4.3.
-  [[nodiscard]] Token password(const grants::password& grant) const { return request_token(grant.form()); }
+  [[nodiscard]] Token password(const grants::Password& grant,
+                               const std::optional<CancelToken>& cancel = std::nullopt) const {
+    return request_token(grant.form(), cancel);
+  }
   [[nodiscard]] Token password(std::string username, Secret password, RequestOptions options = {}) const {
     return this->password(
-        grants::password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)});
+        grants::Password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)},
+        options.cancel);
   }
 
-  // RFC 6749 §6. A response without refresh_token keeps the old one (the server did not rotate);
-  // a refresh token known to be expired is not sent: that is errc::interaction_required.
+  // RFC 6749 §6. A response without refresh_token keeps the old one (the server did not rotate),
+  // and one without id_token keeps the old id_token (OIDC Core §12.2 makes it optional; logout
+  // still needs it as id_token_hint). A refresh token known to be expired is not sent: that is
+  // errc::interaction_required.
   [[nodiscard]] Token refresh(const Token& token, RequestOptions options = {}) const {
     if (!token.has_refresh_token())
       throw Error(errc::interaction_required, "refresh", "the token has no refresh_token");
     if (!token.refresh_token_usable(clock().now()))
       throw Error(errc::interaction_required, "refresh", "the refresh_token has expired");
     Token fresh = request_token(
-        grants::refresh_token{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form());
+        grants::RefreshToken{token.refresh_token, std::move(options.scope), std::move(options.extra)}.form(),
+        options.cancel);
     if (!fresh.has_refresh_token()) {
       fresh.refresh_token = token.refresh_token;
       fresh.refresh_expiry = token.refresh_expiry;
     }
+    if (fresh.id_token.empty()) fresh.id_token = token.id_token;
     return fresh;
   }
 
@@ -89,8 +104,8 @@ class Client {
     Params form;
     detail::append_scope_and_extra(form, options.scope, options.extra);
     const auto now = clock().now();
-    const auto response =
-        post_form(config().device_authorization_endpoint, "device_authorization_endpoint", std::move(form), operation);
+    const auto response = post_to(config().device_authorization_endpoint, "device_authorization_endpoint",
+                                  std::move(form), operation, options.cancel);
     return parse_device_authorization_response(response.response, now, operation, response.secret_views(),
                                                config().allow_insecure_http);
   }
@@ -100,7 +115,7 @@ class Client {
   // for all later polls; a connection timeout doubles it (§3.5). Ends with the token, or throws:
   // oauth_error with oauth_code() "access_denied" or "expired_token" when the server says so,
   // errc::deadline_exceeded once the code's expires_in (or options.deadline) has passed,
-  // errc::cancelled when options.cancel fires (at once, even mid-sleep).
+  // errc::cancelled when options.cancel fires (at once, even mid-sleep or mid-request).
   [[nodiscard]] Token poll_device_token(const DeviceAuthorization& authorization,
                                         const DevicePollOptions& options = {}) const {
     using std::chrono::seconds;
@@ -108,7 +123,7 @@ class Client {
     auto deadline = authorization.expires_at;
     if (options.deadline) deadline = std::min(deadline, *options.deadline);
     seconds interval = authorization.interval > seconds{0} ? authorization.interval : seconds{5};
-    const grants::device_code grant{authorization.device_code, options.extra};
+    const grants::DeviceCode grant{authorization.device_code, options.extra};
     DevicePollProgress progress;
     for (;;) {
       const auto now = clock().now();
@@ -119,7 +134,7 @@ class Client {
         throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
       try {
         ++progress.polls;
-        return request_token(grant.form());
+        return request_token(grant.form(), options.cancel);
       } catch (const Error& e) {
         if (e.oauth_code() == "slow_down") {
           interval += seconds{5};
@@ -136,115 +151,97 @@ class Client {
     }
   }
 
-  // A cached, self-renewing source of this grant's tokens (see CachingTokenSource). Renewal uses
-  // the refresh token while it is usable and re-runs the grant otherwise, or when the refresh is
-  // refused (invalid_grant, unauthorized_client), as servers without refresh require (seed 003).
-  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::client_credentials grant,
+  // Token sources. Which constructor says how renewal works:
+  //
+  // - a grant the client can re-run on its own (client credentials, password, any extension grant
+  //   given as its form): renewal refreshes while the refresh token is usable and re-runs the
+  //   grant otherwise, or when the refresh is refused (see refresh_refused: invalid_grant,
+  //   unauthorized_client, or a bare 400/401/403), as servers without refresh require (seed 003);
+  // - a Token from an interactive login (device flow, authorization code): renewal can only
+  //   refresh; when that is impossible (no refresh token, expired, or refused) callers get
+  //   errc::interaction_required: the user must log in again.
+  //
+  // The source starts from `options.initial` when set (say, a token restored from storage); the
+  // Token overload starts from its argument and therefore refuses an `options.initial` as well
+  // (errc::config) rather than silently dropping one of the two.
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::ClientCredentials grant,
                                                                  TokenSourceOptions options = {}) const {
-    return regrant_source(std::move(grant), std::move(options));
+    RequestOptions refresh{grant.scope, grant.extra};
+    return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
+                          std::move(options));
   }
   // Keeps the password in memory for re-authentication, as the grant itself requires.
-  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::password grant,
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::Password grant,
                                                                  TokenSourceOptions options = {}) const {
-    return regrant_source(std::move(grant), std::move(options));
+    RequestOptions refresh{grant.scope, grant.extra};
+    return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
+                          std::move(options));
   }
-
-  // A source for a token obtained interactively (device flow, authorization code): it can only be
-  // renewed by refresh. When that is impossible (no refresh token, expired, or refused with
-  // invalid_grant or unauthorized_client) callers get errc::interaction_required: the user must log in again.
+  // An extension grant (RFC 6749 §4.5), e.g. {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+  // {"assertion", jwt}}: `form` is sent as request_token sends it, every time the grant is re-run.
+  // Refreshes send no extension parameters (they belong to the grant, not to the refresh).
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Params form, TokenSourceOptions options = {}) const {
+    if (value_of(form, "grant_type").empty())
+      throw Error(errc::config, "token source", "the extension grant's form has no grant_type");
+    return regrant_source([form = std::move(form)] { return form; }, {}, std::move(options));
+  }
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Token initial,
                                                                  TokenSourceOptions options = {}) const {
+    if (options.initial)
+      throw Error(errc::config, "token source",
+                  "both a token and options.initial given; pass the token to start from once");
     options.initial = std::move(initial);
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self](const std::shared_ptr<const Token>& current, const CancelToken&) {
+        [self](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
           if (!current) throw Error(errc::interaction_required, "token renewal", "no token to refresh");
           try {
-            return self.refresh(*current);
+            return self.refresh(*current, {{}, {}, cancel});
           } catch (const Error& e) {
-            if (!refresh_refused(e)) throw;
+            if (!self.refresh_refused(e)) throw;
+            const std::string why = e.oauth() ? e.oauth_code() : "HTTP " + std::to_string(e.http_status());
             throw Error(errc::interaction_required, "token renewal",
-                        "the refresh token was refused (" + e.oauth_code() + "); log in again");
+                        "the refresh token was refused (" + why + "); log in again");
           }
         },
         state_->config.clock, std::move(options));
   }
 
-  // Any grant, including extension grants (RFC 6749 §4.5): sends `form` plus client
-  // authentication to the token endpoint and parses the token response.
-  [[nodiscard]] Token request_token(Params form) const {
-    const std::string operation = "token request (grant_type=" + value_of(form, "grant_type") + ")";
+  // Any grant, including extension grants (RFC 6749 §4.5): sends `form` (which must name its
+  // grant_type) plus client authentication to the token endpoint and parses the token response.
+  // `cancel`, when set, aborts the request in flight (errc::cancelled).
+  [[nodiscard]] Token request_token(Params form, const std::optional<CancelToken>& cancel = std::nullopt) const {
+    const std::string grant_type = value_of(form, "grant_type");
+    const std::string operation = "token request (grant_type=" + grant_type + ")";
+    if (grant_type.empty()) throw Error(errc::config, operation, "the form has no grant_type");
     const auto now = clock().now();  // before sending: expires_in counts from the server's issue time
-    const auto response = post_form(config().token_endpoint, "token_endpoint", std::move(form), operation);
+    const auto response = post_to(config().token_endpoint, "token_endpoint", std::move(form), operation, cancel);
     return parse_token_response(response.response, now, operation, response.secret_views(),
                                 config().token_response_rules);
   }
 
-  // The response to an authenticated form POST, with the secret values that were sent so that
-  // error excerpts can mask them. Building block for every endpoint that takes client auth.
-  struct FormResponse {
-    HttpResponse response;
-    std::vector<Secret> sent_secrets;
-    [[nodiscard]] std::vector<std::string_view> secret_views() const {
-      std::vector<std::string_view> v;
-      for (const auto& s : sent_secrets) v.push_back(s.expose());
-      return v;
-    }
-  };
-
-  // POSTs an application/x-www-form-urlencoded body with client authentication to `url`.
-  [[nodiscard]] FormResponse post_form(const std::string& url, const char* endpoint_name, Params form,
-                                       const std::string& operation) const {
-    const auto& cfg = config();
-    if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
-    detail::require_secure_url(url, cfg.allow_insecure_http, operation);
-
-    HttpRequest request;
-    request.method = "POST";
-    request.url = url;
-    request.timeout = cfg.timeout;
-    for (const auto& [name, value] : cfg.extra_headers) request.headers.add(name, value);
-    request.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    request.headers.set("Accept", "application/json");
-    reject_reserved(form, operation);
-    FormResponse out;
-    detail::apply_client_auth(cfg.auth_method, cfg.client_id, cfg.client_secret, form, request.headers,
-                              &out.sent_secrets);
-    if (!cfg.client_secret.empty()) out.sent_secrets.emplace_back(cfg.client_secret);
-    for (const auto& [name, value] : form)
-      if (detail::is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);
-    request.body = detail::form_encode(form);
-    for (auto& field : form) detail::secure_wipe(field.second);
-
-    out.response = send(request, operation);
-    detail::secure_wipe(request.body);
-    return out;
-  }
-
-  // Sends through the configured transport; anything it throws becomes an oidc::Error naming the
-  // operation, keeping the transport's error code.
-  [[nodiscard]] HttpResponse send(const HttpRequest& request, const std::string& operation) const {
-    try {
-      return state_->config.transport->send(request);
-    } catch (const Error& e) {
-      Error::Details d = e.details();
-      d.operation = operation;
-      throw Error(std::move(d));
-    } catch (const std::exception& e) {
-      throw Error(errc::transport, operation, e.what());
-    }
-  }
-
  private:
   struct State {
-    explicit State(ClientConfig c) : config(std::move(c)) {
+    explicit State(ClientConfig c)
+        : config(std::move(c)), auth(config.auth_method, config.client_id, config.client_secret) {
       if (config.client_id.empty()) throw Error(errc::config, "client configuration", "client_id is empty");
       for (const auto& [name, value] : config.extra_headers) detail::check_header_field(name, value, "client configuration");
       if (!config.clock) config.clock = system_clock();
       if (!config.transport) config.transport = default_transport();
     }
     ClientConfig config;
+    detail::ClientAuthentication auth;  // after config: built from it
   };
+
+  // Every request of the Client goes through the one request path (detail/request.hpp).
+  detail::FormResponse post_to(const std::string& url, const char* endpoint_name, Params form,
+                               const std::string& operation, const std::optional<CancelToken>& cancel) const {
+    const auto& cfg = config();
+    if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
+    const detail::RequestContext ctx{cfg.transport.get(), cfg.timeout,      &cfg.extra_headers,
+                                     cfg.allow_insecure_http, &state_->auth, cancel};
+    return detail::post_form(ctx, url, std::move(form), operation);
+  }
 
   static std::string expired_reason(const DeviceAuthorization& authorization, Clock::time_point deadline) {
     return deadline < authorization.expires_at ? "the polling deadline passed before the user approved"
@@ -252,27 +249,37 @@ class Client {
   }
 
   // The server will not take this refresh token, now or later: invalid_grant (expired, revoked,
-  // rotated), or a client not allowed to refresh at all (unauthorized_client, as seed 003's
-  // server answers). Transport failures and server errors are not refusals.
-  static bool refresh_refused(const Error& e) {
+  // rotated), a client not allowed to refresh at all (unauthorized_client, as seed 003's server
+  // answers), or a refusal status from refresh_refusal_statuses without an OAuth error body
+  // (errc::http_status: empty, HTML or non-OAuth JSON). Transport failures, 5xx and OAuth errors
+  // such as invalid_client (our credentials, not the token) are not refusals.
+  bool refresh_refused(const Error& e) const {
     const auto& code = e.oauth_code();
-    return code == "invalid_grant" || code == "unauthorized_client" || code == "unsupported_grant_type" ||
-           code == "invalid_scope";
+    if (code == "invalid_grant" || code == "unauthorized_client" || code == "unsupported_grant_type" ||
+        code == "invalid_scope")
+      return true;
+    const auto& statuses = config().refresh_refusal_statuses;
+    return e.code() == errc::http_status &&
+           std::find(statuses.begin(), statuses.end(), e.http_status()) != statuses.end();
   }
 
-  template <class Grant>
-  std::shared_ptr<CachingTokenSource> regrant_source(Grant grant, TokenSourceOptions options) const {
+  // The renewal of a grant the client can re-run: `make_form` builds the grant's form for each
+  // attempt (so a password stays a Secret until then); `refresh` is what a refresh adds.
+  template <class MakeForm>
+  std::shared_ptr<CachingTokenSource> regrant_source(MakeForm make_form, RequestOptions refresh,
+                                                     TokenSourceOptions options) const {
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self, grant = std::move(grant)](const std::shared_ptr<const Token>& current, const CancelToken&) {
+        [self, make_form = std::move(make_form), refresh = std::move(refresh)](
+            const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
           if (current && current->refresh_token_usable(self.clock().now())) {
             try {
-              return self.refresh(*current, {grant.scope, grant.extra});
+              return self.refresh(*current, {refresh.scope, refresh.extra, cancel});
             } catch (const Error& e) {
-              if (!refresh_refused(e)) throw;  // refused: fall back to the grant
+              if (!self.refresh_refused(e)) throw;  // refused: fall back to the grant
             }
           }
-          return self.request_token(grant.form());
+          return self.request_token(make_form(), cancel);
         },
         state_->config.clock, std::move(options));
   }
@@ -281,19 +288,6 @@ class Client {
     for (const auto& [n, v] : form)
       if (n == name) return v;
     return {};
-  }
-
-  // Extension parameters must not smuggle in, or duplicate, what the library itself sends.
-  static void reject_reserved(const Params& form, const std::string& operation) {
-    for (const auto& [name, value] : form) {
-      (void)value;
-      if (name == "client_id" || name == "client_secret")
-        throw Error(errc::config, operation, "parameter '" + name + "' is set by the client configuration");
-    }
-    for (std::size_t i = 0; i < form.size(); ++i)
-      for (std::size_t j = i + 1; j < form.size(); ++j)
-        if (form[i].first == form[j].first)
-          throw Error(errc::config, operation, "parameter '" + form[i].first + "' given twice");
   }
 
   std::shared_ptr<const State> state_;

@@ -17,6 +17,7 @@
 #include "oidc/http.hpp"
 #include "oidc/request_options.hpp"
 #include "oidc/secret.hpp"
+#include "oidc/time_format.hpp"
 #include "oidc/token.hpp"
 #include "oidc/token_json.hpp"
 #include "oidc/token_response.hpp"

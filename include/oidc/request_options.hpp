@@ -1,8 +1,10 @@
 #ifndef OIDC_REQUEST_OPTIONS_HPP
 #define OIDC_REQUEST_OPTIONS_HPP
 
+#include <optional>
 #include <string>
 
+#include "oidc/cancel.hpp"
 #include "oidc/detail/form.hpp"
 
 namespace oidc {
@@ -12,6 +14,8 @@ namespace oidc {
 struct RequestOptions {
   std::string scope{};
   Params extra{};
+  // When set, cancel() aborts the request in flight with errc::cancelled (HttpRequest::cancel).
+  std::optional<CancelToken> cancel{};
 };
 
 namespace detail {

@@ -181,7 +181,7 @@ TEST_F(Seed003Password, TokenSourceReauthenticatesWithPasswordWhenRefreshIsRefus
   // expired, it is necessary to re-authenticate"). This test asserts the desired behaviour.
   const Client client(config());
   const auto source = client.token_source(
-      oidc::grants::password{str(LocalProvider::kAliceUsername), str(LocalProvider::kAlicePassword)});
+      oidc::grants::Password{str(LocalProvider::kAliceUsername), str(LocalProvider::kAlicePassword)});
 
   const auto first = source->token();
   ASSERT_EQ(provider.request_count(token_path()), 1u);
@@ -214,7 +214,7 @@ TEST_F(Seed003Password, TokenSourceReauthenticatesWithPasswordWhenRefreshIsRefus
 TEST_F(Seed003Password, TokenSourceReauthenticatesOnceTheRefreshTokenHasExpired) {
   const Client client(config());
   const auto source = client.token_source(
-      oidc::grants::password{str(LocalProvider::kAliceUsername), str(LocalProvider::kAlicePassword)});
+      oidc::grants::Password{str(LocalProvider::kAliceUsername), str(LocalProvider::kAlicePassword)});
 
   const auto first = source->token();
   EXPECT_EQ(first->authorization_header(), "Bearer " + first->access_token.expose());

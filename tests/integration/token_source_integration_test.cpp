@@ -75,7 +75,7 @@ class TokenSourceIntegration : public oidc_testing::ProviderFixture {
 
 TEST_F(TokenSourceIntegration, ClientCredentialsTokenIsFetchedOnceAndCached) {
   const Client client(svc_config());
-  const auto source = client.token_source(oidc::grants::client_credentials{"profile"});
+  const auto source = client.token_source(oidc::grants::ClientCredentials{"profile"});
 
   const auto first = source->token();
   for (int i = 0; i < 20; ++i) {
@@ -97,7 +97,7 @@ TEST_F(TokenSourceIntegration, ClientCredentialsTokenIsFetchedOnceAndCached) {
 
 TEST_F(TokenSourceIntegration, ExpiredClientCredentialsTokenIsRenewedWithExactlyOneRequest) {
   const Client client(svc_config());
-  const auto source = client.token_source(oidc::grants::client_credentials{});
+  const auto source = client.token_source(oidc::grants::ClientCredentials{});
   const auto first = source->token();
   ASSERT_EQ(token_requests(), 1u);
 
@@ -115,7 +115,7 @@ TEST_F(TokenSourceIntegration, ExpiredClientCredentialsTokenIsRenewedWithExactly
 
 TEST_F(TokenSourceIntegration, SixteenThreadsOnAnExpiredTokenCauseOneRequest) {
   const Client client(svc_config());
-  const auto source = client.token_source(oidc::grants::client_credentials{});
+  const auto source = client.token_source(oidc::grants::ClientCredentials{});
   const auto first = source->token();
   clock->advance(301s);
 
@@ -162,7 +162,7 @@ TEST_F(TokenSourceIntegration, SixteenThreadsOnAnExpiredTokenCauseOneRequest) {
 
 TEST_F(TokenSourceIntegration, SixteenThreadsWaitForOneSlowRenewal) {
   const Client client(svc_config());
-  const auto source = client.token_source(oidc::grants::client_credentials{});
+  const auto source = client.token_source(oidc::grants::ClientCredentials{});
   const auto first = source->token();
   clock->advance(301s);
   // The renewal's answer takes 150 ms, so every thread certainly arrives while it is in flight.
@@ -255,7 +255,7 @@ TEST_F(TokenSourceIntegration, PasswordTokenSourceUsesTheRefreshTokenWhileItIsUs
   cfg.client_id = str(LocalProvider::kSidUserDeviceClientId);
   cfg.client_secret = str(LocalProvider::kSidUserDeviceClientSecret);
   const Client client(cfg);
-  const auto source = client.token_source(oidc::grants::password{
+  const auto source = client.token_source(oidc::grants::Password{
       str(LocalProvider::kAdministratorUsername), str(LocalProvider::kAdministratorPassword), "openid profile"});
 
   const auto first = source->token();

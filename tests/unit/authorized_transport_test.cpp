@@ -44,7 +44,7 @@ TEST(AuthorizedTransport, On401RenewsOnceAndRetries) {
   c.client_secret = "s";
   c.transport = idp;
   c.clock = std::make_shared<oidc_testing::FakeClock>();
-  auto source = oidc::Client(c).token_source(oidc::grants::client_credentials{});
+  auto source = oidc::Client(c).token_source(oidc::grants::ClientCredentials{});
 
   auto api = std::make_shared<FakeTransport>();
   api->push(status(401));

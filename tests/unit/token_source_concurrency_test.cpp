@@ -59,7 +59,7 @@ TEST(TokenSourceConcurrency, SixtyFourThreadsAcrossManyExpiriesIssueOneRequestPe
     return oidc_testing::json_response(
         200, R"({"access_token":"t)" + std::to_string(n) + R"(","token_type":"Bearer","expires_in":300})");
   });
-  auto source = oidc::Client(c).token_source(oidc::grants::client_credentials{"networks"});
+  auto source = oidc::Client(c).token_source(oidc::grants::ClientCredentials{"networks"});
 
   for (int round = 1; round <= kRounds; ++round) {
     StartGate gate;
@@ -92,7 +92,7 @@ TEST(TokenSourceConcurrency, AllWaitersReceiveTheSameFailureAndTheNextCallerRetr
     if (++requests == 1) return oidc_testing::json_response(401, R"({"error":"invalid_client"})");
     return oidc_testing::json_response(200, R"({"access_token":"ok","expires_in":300})");
   });
-  auto source = oidc::Client(c).token_source(oidc::grants::client_credentials{});
+  auto source = oidc::Client(c).token_source(oidc::grants::ClientCredentials{});
 
   StartGate gate;
   std::atomic<int> invalid_client{0};

@@ -63,7 +63,7 @@ struct SourceFixture : ::testing::Test {
 
 TEST_F(SourceFixture, CachesUntilTheRenewalPoint) {
   transport->push_json(200, token_json("t1", 300));
-  auto source = client().token_source(oidc::grants::client_credentials{"networks"});
+  auto source = client().token_source(oidc::grants::ClientCredentials{"networks"});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(239s);  // renewal starts at 300 - skew 30 - refresh_ahead 30 = 240 s
   for (int i = 0; i < 100; ++i) EXPECT_EQ(source->authorization_header(), "Bearer t1");
@@ -74,7 +74,7 @@ TEST_F(SourceFixture, CachesUntilTheRenewalPoint) {
 TEST_F(SourceFixture, ExpiredTokenIsRenewedBeforeItIsHandedOut) {
   transport->push_json(200, token_json("t1", 300));
   transport->push_json(200, token_json("t2", 300));
-  auto source = client().token_source(oidc::grants::client_credentials{});
+  auto source = client().token_source(oidc::grants::ClientCredentials{});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(270s);  // the skew point: t1 must not be served any more
   EXPECT_EQ(source->authorization_header(), "Bearer t2");
@@ -85,7 +85,7 @@ TEST_F(SourceFixture, ExpiredTokenIsRenewedBeforeItIsHandedOut) {
 TEST_F(SourceFixture, EarlyWindowServesCurrentTokenWhileRenewingInTheBackground) {
   transport->push_json(200, token_json("t1", 300));
   transport->push_json(200, token_json("t2", 300));
-  auto source = client().token_source(oidc::grants::client_credentials{});
+  auto source = client().token_source(oidc::grants::ClientCredentials{});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(250s);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");  // still 50 s left: served at once
@@ -100,7 +100,7 @@ TEST_F(SourceFixture, FailedEarlyRenewalKeepsServingTheValidTokenAndRetriesWithB
   transport->push_json(200, token_json("t2", 300));
   TokenSourceOptions options;
   options.min_backoff = 2s;
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(245s);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");  // starts the renewal that fails
@@ -122,7 +122,7 @@ TEST_F(SourceFixture, FailedRenewalIsReportedThenRetriedAfterBoundedBackoff) {
   TokenSourceOptions options;
   options.min_backoff = 1s;
   options.max_backoff = 2s;
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(error_of([&] { (void)source->authorization_header(); }).code(), errc::http_status);
   // Within the backoff the last error is reported without a request.
   EXPECT_EQ(error_of([&] { (void)source->authorization_header(); }).code(), errc::http_status);
@@ -141,7 +141,7 @@ TEST_F(SourceFixture, UsesRefreshTokenAndAdoptsRotation) {
   transport->push_json(200, token_json("t1", 300, "r1"));
   transport->push_json(200, token_json("t2", 300, "r2"));
   transport->push_json(200, token_json("t3", 300));
-  auto source = client().token_source(oidc::grants::password{"alice", "pw", "email profile"});
+  auto source = client().token_source(oidc::grants::Password{"alice", "pw", "email profile"});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(300s);
   EXPECT_EQ(source->authorization_header(), "Bearer t2");
@@ -160,7 +160,7 @@ TEST_F(SourceFixture, RefusedRefreshFallsBackToTheGrant) {
   transport->push_json(200, token_json("t1", 300, "r1"));
   transport->push_json(400, R"({"error":"invalid_grant","error_description":"Refresh not supported"})");
   transport->push_json(200, token_json("t2", 300, "r2"));
-  auto source = client().token_source(oidc::grants::password{"alice", "pw"});
+  auto source = client().token_source(oidc::grants::Password{"alice", "pw"});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(300s);
   EXPECT_EQ(source->authorization_header(), "Bearer t2");
@@ -173,7 +173,7 @@ TEST_F(SourceFixture, RefusedRefreshFallsBackToTheGrant) {
 TEST_F(SourceFixture, ExpiredRefreshTokenIsNotSent) {
   transport->push_json(200, R"({"access_token":"t1","expires_in":300,"refresh_token":"r1","refresh_expires_in":200})");
   transport->push_json(200, token_json("t2", 300));
-  auto source = client().token_source(oidc::grants::client_credentials{});
+  auto source = client().token_source(oidc::grants::ClientCredentials{});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(300s);
   EXPECT_EQ(source->authorization_header(), "Bearer t2");
@@ -228,7 +228,7 @@ TEST_F(SourceFixture, TokenWithoutLifetimeUsesTheDefaultLifetime) {
   transport->push_json(200, R"({"access_token":"opaque2","token_type":"Bearer"})");
   TokenSourceOptions options;
   options.default_lifetime = 120s;
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(source->authorization_header(), "Bearer opaque1");
   clock->advance(89s);  // 120 - 30 skew = 90 s
   EXPECT_EQ(source->authorization_header(), "Bearer opaque1");
@@ -239,7 +239,7 @@ TEST_F(SourceFixture, TokenWithoutLifetimeUsesTheDefaultLifetime) {
 TEST_F(SourceFixture, InvalidateForcesRenewal) {
   transport->push_json(200, token_json("t1", 300, "r1"));
   transport->push_json(200, token_json("t2", 300));
-  auto source = client().token_source(oidc::grants::client_credentials{});
+  auto source = client().token_source(oidc::grants::ClientCredentials{});
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   source->invalidate();
   EXPECT_EQ(source->authorization_header(), "Bearer t2");
@@ -249,8 +249,8 @@ TEST_F(SourceFixture, InvalidateForcesRenewal) {
 TEST_F(SourceFixture, SourcesOfDifferentScopesNeverShareTokens) {
   transport->push_json(200, token_json("for-a", 300));
   transport->push_json(200, token_json("for-b", 300));
-  auto a = client().token_source(oidc::grants::client_credentials{"a"});
-  auto b = client().token_source(oidc::grants::client_credentials{"b"});
+  auto a = client().token_source(oidc::grants::ClientCredentials{"a"});
+  auto b = client().token_source(oidc::grants::ClientCredentials{"b"});
   EXPECT_EQ(a->authorization_header(), "Bearer for-a");
   EXPECT_EQ(b->authorization_header(), "Bearer for-b");
   EXPECT_EQ(a->authorization_header(), "Bearer for-a");  // thread-local slots are per source
@@ -287,7 +287,7 @@ TEST_F(SourceFixture, AWaiterGivingUpDoesNotAbortTheRenewalForOthers) {
   c.clock = clock;
   TokenSourceOptions impatient;
   impatient.max_wait = 20ms;
-  auto source = Client(c).token_source(oidc::grants::client_credentials{}, impatient);
+  auto source = Client(c).token_source(oidc::grants::ClientCredentials{}, impatient);
   // The impatient caller gives up while the request is held...
   EXPECT_EQ(error_of([&] { (void)source->authorization_header(); }).code(), errc::deadline_exceeded);
   // ...but the renewal goes on and its result reaches the next caller, without a second request.
@@ -308,6 +308,6 @@ TEST_F(SourceFixture, UnboundedMaxWaitDoesNotOverflow) {
   transport->push_json(200, token_json("t1", 300));
   TokenSourceOptions options;
   options.max_wait = std::chrono::milliseconds::max();
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
 }

@@ -14,16 +14,15 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 
 namespace detail {
 
-// application/x-www-form-urlencoded as in RFC 6749 Appendix B (HTML5 serializer): unreserved
-// characters pass, space becomes '+', everything else is %XX.
-inline std::string form_encode_component(std::string_view in) {
+// %XX-encodes every byte that `keep` does not accept, except space, which becomes '+'.
+template <class Keep>
+std::string plus_percent_encode(std::string_view in, Keep keep) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size() + in.size() / 2);
   for (char ch : in) {
     const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '*') {
+    if (keep(c)) {
       out += static_cast<char>(c);
     } else if (c == ' ') {
       out += '+';
@@ -34,6 +33,17 @@ inline std::string form_encode_component(std::string_view in) {
     }
   }
   return out;
+}
+
+inline bool is_alnum(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// application/x-www-form-urlencoded as in RFC 6749 Appendix B (HTML5 serializer): unreserved
+// characters pass, space becomes '+', everything else is %XX.
+inline std::string form_encode_component(std::string_view in) {
+  return plus_percent_encode(
+      in, [](unsigned char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '*'; });
 }
 
 inline std::string form_encode(const Params& params) {

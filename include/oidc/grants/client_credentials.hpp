@@ -8,7 +8,7 @@
 namespace oidc::grants {
 
 // RFC 6749 §4.4: the client acts on its own behalf (machine to machine).
-struct client_credentials {
+struct ClientCredentials {
   std::string scope{};
   Params extra{};
 

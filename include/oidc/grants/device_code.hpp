@@ -60,7 +60,7 @@ struct DevicePollOptions {
 namespace grants {
 
 // RFC 8628 §3.4 device access token request.
-struct device_code {
+struct DeviceCode {
   Secret device_code{};
   Params extra{};
 

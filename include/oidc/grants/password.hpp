@@ -10,7 +10,7 @@ namespace oidc::grants {
 
 // RFC 6749 §4.3, resource owner password credentials. Legacy (OAuth 2.1 drops it) but still what
 // some providers document (seed 003), often without refresh: a TokenSource re-authenticates.
-struct password {
+struct Password {
   std::string username{};
   Secret password{};
   std::string scope{};

@@ -9,7 +9,7 @@
 namespace oidc::grants {
 
 // RFC 6749 §6. `scope` may only narrow the original grant; empty keeps it.
-struct refresh_token {
+struct RefreshToken {
   Secret token{};
   std::string scope{};
   Params extra{};

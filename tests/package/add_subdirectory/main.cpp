@@ -19,7 +19,7 @@ int main() {
 
   try {
     const oidc::Client client(config);
-    oidc::grants::client_credentials grant;
+    oidc::grants::ClientCredentials grant;
     grant.scope = "read";
     const oidc::Token token = client.client_credentials(grant);
     check(seen.url == config.token_endpoint, "request went to " + seen.url);
