@@ -1,8 +1,9 @@
 // detail::require_secure_url / url_host on arbitrary bytes, checked against libcurl's own URL
 // parser (the transport hands the URL to libcurl, so the host we vet must be the host it dials).
-// Invariants for a URL we accept: no control byte (NUL included); curl_url() parses it and names
-// the same host (brackets and case aside, IP literals compared as addresses); a host we call
-// loopback is loopback for libcurl too.
+// Invariants for a URL we accept: no control byte (NUL included); when curl_url() parses it too, it
+// names the same host (brackets, case and an IPv6 zone id aside, IP literals compared as
+// addresses); a host we call loopback is loopback for libcurl too. A URL libcurl refuses is not a
+// finding: the transport then fails the request, nothing is sent anywhere.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -26,8 +27,12 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Brackets and an IPv6 zone id ("%25eth0", which libcurl keeps apart from the host) removed.
 std::string unbracket(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    host = host.substr(0, host.find('%'));
+  }
   return lower(host);
 }
 
@@ -84,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   oidc_fuzz::check(!oidc_fuzz::has_control(url), "an accepted URL has no control byte", url);
   std::string theirs;
-  oidc_fuzz::check(curl_host(url, theirs), "libcurl parses every URL we accept", url);
+  if (!curl_host(url, theirs)) return 0;
   oidc_fuzz::check(canonical(host) == canonical(theirs), "libcurl names the same host as url_host()",
                    "ours: " + host + " libcurl: " + theirs + " url: " + url);
   if (oidc::detail::is_loopback_host(host))
