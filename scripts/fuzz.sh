@@ -47,6 +47,8 @@ done
 [[ ${#harnesses[@]} -gt 0 ]] || harnesses=("${all[@]}")
 [[ $seconds =~ ^[0-9]+$ && $jobs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --seconds and --jobs take numbers" >&2; exit 2; }
 
+scripts/setup-debian.sh test
+
 build_dir=build/fuzz
 bin=$build_dir/tests/fuzz
 findings=$root/build/fuzz-findings

@@ -14,8 +14,9 @@
 #              the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
 #              (g++, and clang++ when installed)
 #
-# Ends with a line "N passed, M failed" (N = ctest tests of stages 1-3 + fuzz runs + package checks) and exits
-# non-zero if anything failed. Installs missing Debian packages first (scripts/setup-debian.sh).
+# Ends with a line "N passed, M failed" (N = ctest tests of stages 1-3 + fuzz runs and regression
+# files + package checks) and exits non-zero if anything failed. Installs missing Debian packages
+# first (scripts/setup-debian.sh).
 #
 #   ./scripts/test.sh                 everything
 #   ./scripts/test.sh main package    only some stages (main, asan, tsan, fuzz, package)
