@@ -4,7 +4,8 @@
 #   scripts/setup-debian.sh [demo|test|bench] [EXTRA_PACKAGE...]
 #
 #   demo   compiler, CMake, libcurl, nlohmann-json, cpp-httplib (the embedded provider)
-#   test   demo + GoogleTest/GoogleMock + Google Benchmark (the default)
+#   test   demo + GoogleTest/GoogleMock + Google Benchmark + clang with its sanitizer and libFuzzer
+#          runtimes (the default)
 #   bench  same as test
 #
 # Idempotent and quiet: when every package is already installed it does not touch apt at all;
@@ -22,7 +23,9 @@ fi
 
 packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev)
 case "$profile" in
-  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl) ;;
+  # clang and libclang-rt-14-dev (its ASan/UBSan/libFuzzer runtimes, libclang_rt.*): the asan and
+  # fuzz stages of scripts/test.sh.
+  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl clang libclang-rt-14-dev) ;;
 esac
 # ThreadSanitizer with g++ needs libtsan2, which g++ already pulls in (g++-12 -> libgcc-12-dev).
 packages+=("$@")

@@ -2,31 +2,38 @@
 # Builds and runs the whole test suite, stopping at the first failure:
 #
 #   1. main    build/test: Debug, -Werror, tests + examples + benchmarks (built, not run); ctest
-#   2. tsan    build/tsan: ThreadSanitizer build of the tests; ctest
-#   3. package consumer projects under tests/package, built against the library:
+#   2. asan    build/asan: clang++ AddressSanitizer + UndefinedBehaviorSanitizer (leaks too) build of
+#              the unit and integration tests; ctest
+#   3. tsan    build/tsan: ThreadSanitizer build of the tests; ctest
+#   4. fuzz    build/fuzz: the libFuzzer harnesses (tests/fuzz) through scripts/fuzz.sh: every
+#              reproducer in tests/fuzz/regressions once, then each harness OIDC_FUZZ_SECONDS on a
+#              copy of its corpus; findings go to build/fuzz-findings
+#   5. package consumer projects under tests/package, built against the library:
 #              find_package (installed to a temporary prefix), add_subdirectory (only the library
 #              target may appear), no_curl (OIDC_WITH_CURL=OFF, must link without libcurl), and
 #              the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
 #              (g++, and clang++ when installed)
 #
-# Ends with a line "N passed, M failed" (N = ctest tests of stages 1-2 + package checks) and exits
-# non-zero if anything failed. Installs missing Debian packages first (scripts/setup-debian.sh).
+# Ends with a line "N passed, M failed" (N = ctest tests of stages 1-3 + fuzz runs and regression
+# files + package checks) and exits non-zero if anything failed. Installs missing Debian packages
+# first (scripts/setup-debian.sh).
 #
 #   ./scripts/test.sh                 everything
-#   ./scripts/test.sh main package    only some stages (main, tsan, package)
+#   ./scripts/test.sh main package    only some stages (main, asan, tsan, fuzz, package)
 #
 # Environment: OIDC_JOBS (parallel jobs, default 2), OIDC_TSAN_TESTS (a ctest -R regex to run
-# only some tests under TSan; default: all), CMAKE_GENERATOR (default Ninja when installed).
-# The CMake presets "ci" and "tsan" (CMakePresets.json) hold the build settings of stages 1-2.
+# only some tests under TSan; default: all), OIDC_FUZZ_SECONDS (per harness, default 30),
+# CMAKE_GENERATOR (default Ninja when installed).
+# The CMake presets "ci", "asan", "tsan" and "fuzz" (CMakePresets.json) hold the build settings.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 source scripts/lib.sh
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(main tsan package)
+[[ ${#stages[@]} -eq 0 ]] && stages=(main asan tsan fuzz package)
 for s in "${stages[@]}"; do
-  [[ $s =~ ^(main|tsan|package)$ ]] || { echo "test.sh: unknown stage '$s' (main, tsan, package)" >&2; exit 2; }
+  [[ $s =~ ^(main|asan|tsan|fuzz|package)$ ]] || { echo "test.sh: unknown stage '$s' (main, asan, tsan, fuzz, package)" >&2; exit 2; }
 done
 
 jobs=${OIDC_JOBS:-2}
@@ -123,7 +130,19 @@ if has_stage main; then
   stage_end main
 fi
 
-# --- 2. ThreadSanitizer ---------------------------------------------------------------------------
+# --- 2. AddressSanitizer + UndefinedBehaviorSanitizer ---------------------------------------------
+if has_stage asan; then
+  stage_begin "asan: build/asan (clang++ -fsanitize=address,undefined, unit + integration tests)"
+  mapfile -t gen < <(generator_for build/asan)
+  quiet cmake --preset asan "${gen[@]}"
+  cmake --build --preset asan -j "$jobs"
+  current="asan: ctest"
+  # ASAN_OPTIONS/UBSAN_OPTIONS come from the test preset.
+  run_ctest ctest --preset asan -j "$jobs"
+  stage_end asan
+fi
+
+# --- 3. ThreadSanitizer ---------------------------------------------------------------------------
 if has_stage tsan; then
   stage_begin "tsan: build/tsan (-fsanitize=thread, tests only)"
   mapfile -t gen < <(generator_for build/tsan)
@@ -138,7 +157,23 @@ if has_stage tsan; then
   stage_end tsan
 fi
 
-# --- 3. packaging ---------------------------------------------------------------------------------
+# --- 4. fuzzing -----------------------------------------------------------------------------------
+if has_stage fuzz; then
+  stage_begin "fuzz: build/fuzz (libFuzzer harnesses, ${OIDC_FUZZ_SECONDS:-30} s each, regressions replayed)"
+  log=$(mktemp)
+  rc=0
+  OIDC_JOBS=$jobs scripts/fuzz.sh --seconds "${OIDC_FUZZ_SECONDS:-30}" 2>&1 | tee "$log" || rc=$?
+  line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
+  rm -f "$log"
+  if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  fi
+  ((rc == 0)) || exit "$rc"
+  stage_end fuzz
+fi
+
+# --- 5. packaging ---------------------------------------------------------------------------------
 pkg=build/pkg
 
 # Configure + build a project quietly; the remaining arguments go to CMake's configure step.
