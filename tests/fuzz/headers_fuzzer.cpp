@@ -1,8 +1,7 @@
-// Header validation: today the only check is Client's on ClientConfig::extra_headers (in its
-// constructor). Fuzzed names and values go into extra_headers, and, when the Client accepts them,
-// one request is sent through a recording transport. Invariant: no header name or value that
-// reaches the transport contains CR, LF or NUL. (When detail::validate_request /
-// detail::is_valid_header_value exist, call them here too.)
+// Header and request validation: fuzzed names and values go through oidc::Headers (which refuses
+// invalid fields), detail::validate_request (which every transport calls before sending), and a
+// Client's extra_headers, whose request is recorded by a transport. Invariants: the validators and
+// Headers agree; nothing accepted, and nothing that reaches a transport, contains CR, LF or NUL.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,27 +12,53 @@
 #include "fuzz_support.hpp"
 #include "oidc/client.hpp"
 #include "oidc/error.hpp"
+#include "oidc/http.hpp"
 #include "oidc/transport.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using oidc_fuzz::check;
+  using oidc_fuzz::has_crlf_nul;
   FuzzedDataProvider in(data, size);
   oidc::ClientConfig cfg;
   cfg.client_id = "fuzz-client";
   cfg.client_secret = std::string(oidc_fuzz::kSecret);
   cfg.token_endpoint = "https://auth.example.com/token";
+  oidc::HttpRequest request;
+  request.method = in.ConsumeRandomLengthString(16);
+  request.url = in.ConsumeRandomLengthString(128);
   while (in.remaining_bytes() > 0 && cfg.extra_headers.size() < 8) {
-    auto name = in.ConsumeRandomLengthString(64);
-    auto value = in.ConsumeRandomLengthString(256);
-    cfg.extra_headers.add(std::move(name), std::move(value));
+    const auto name = in.ConsumeRandomLengthString(64);
+    const auto value = in.ConsumeRandomLengthString(256);
+    const bool valid = oidc::detail::is_valid_header_name(name) && oidc::detail::is_valid_header_value(value);
+    bool added = true;
+    try {
+      cfg.extra_headers.add(name, value);
+      request.headers.add(name, value);
+    } catch (const oidc::Error& e) {
+      check(e.code() == oidc::errc::invalid_request, "Headers refuses with errc::invalid_request");
+      added = false;
+    }
+    check(added == valid, "Headers accepts exactly what the validators accept", name + ": " + value);
+    if (added) {
+      check(!has_crlf_nul(name), "an accepted header name has no CR, LF or NUL", name);
+      check(!has_crlf_nul(value), "an accepted header value has no CR, LF or NUL", value);
+    }
+  }
+  try {
+    oidc::detail::validate_request(request);
+    check(!has_crlf_nul(request.method) && !has_crlf_nul(request.url), "an accepted method and URL have no CR, LF or NUL",
+          request.method + " " + request.url);
+  } catch (const oidc::Error& e) {
+    check(e.code() == oidc::errc::invalid_request, "validate_request refuses with errc::invalid_request");
   }
   oidc::Headers sent;
-  cfg.transport = oidc::make_transport([&](const oidc::HttpRequest& request) {
-    sent = request.headers;
-    oidc::HttpResponse r;
-    r.status = 200;
-    r.headers.set("Content-Type", "application/json");
-    r.body = R"({"access_token":"at","token_type":"Bearer","expires_in":300})";
-    return r;
+  cfg.transport = oidc::make_transport([&](const oidc::HttpRequest& r) {
+    sent = r.headers;
+    oidc::HttpResponse response;
+    response.status = 200;
+    response.headers.set("Content-Type", "application/json");
+    response.body = R"({"access_token":"at","token_type":"Bearer","expires_in":300})";
+    return response;
   });
   try {
     const oidc::Client client(cfg);
@@ -42,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   for (const auto& [name, value] : sent) {
-    oidc_fuzz::check(!oidc_fuzz::has_crlf_nul(name), "a sent header name has no CR, LF or NUL", name);
-    oidc_fuzz::check(!oidc_fuzz::has_crlf_nul(value), "a sent header value has no CR, LF or NUL", value);
+    check(!has_crlf_nul(name), "a sent header name has no CR, LF or NUL", name);
+    check(!has_crlf_nul(value), "a sent header value has no CR, LF or NUL", value);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // oidc::token_from_json on arbitrary JSON, and token_to_json -> token_from_json on a fuzzed Token.
 // Invariants: only oidc::Error escapes, nothing is undefined behaviour; the round trip keeps every
-// member (times at whole seconds, as they are stored).
+// member (times at whole seconds, as they are stored) of a Token a parser could have produced, and
+// refuses (errc::parse) exactly the Tokens the validation layer would refuse.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,10 +16,10 @@
 
 namespace {
 
-// Unix seconds that a system_clock::time_point can hold (its ticks are nanoseconds).
+// Unix seconds a saved token may hold: [0, detail::max_unix_seconds].
 oidc::Token::time_point some_time(FuzzedDataProvider& in) {
-  constexpr std::int64_t limit = 9'000'000'000;  // ~ year 2255, inside the nanosecond range
-  return oidc::Token::time_point{std::chrono::seconds{in.ConsumeIntegralInRange<std::int64_t>(-limit, limit)}};
+  return oidc::Token::time_point{
+      std::chrono::seconds{in.ConsumeIntegralInRange<std::int64_t>(0, oidc::detail::max_unix_seconds)}};
 }
 
 std::string utf8(FuzzedDataProvider& in, std::size_t max) {
@@ -53,6 +54,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   t.extra = nlohmann::json::parse(utf8(in, 256), nullptr, false);
   if (!t.extra.is_object()) t.extra = nlohmann::json::object();
 
+  if (oidc::detail::token_problem(t)) {
+    try {
+      (void)oidc::token_from_json(oidc::token_to_json(t));
+      oidc_fuzz::fail("a Token the validation layer refuses is refused when restored", oidc::token_to_json(t).dump());
+    } catch (const oidc::Error& e) {
+      oidc_fuzz::check(e.code() == oidc::errc::parse, "a refused saved token is errc::parse");
+    }
+    return 0;
+  }
   const auto back = oidc::token_from_json(oidc::token_to_json(t));
   const bool same = back.access_token.expose() == t.access_token.expose() && back.token_type == t.token_type &&
                     back.scope == t.scope && back.refresh_token.expose() == t.refresh_token.expose() &&
