@@ -49,7 +49,10 @@ struct MyHttpStack {
 
 [[maybe_unused]] void device(const oidc::Client& client) {
   auto auth = client.device_authorization({"openid"});
-  std::cout << "Open " << auth.verification_uri_complete << " or enter " << auth.user_code << "\n";
+  // Validated at receipt (docs/security.md): no control characters, https or loopback http only,
+  // so these three fields are safe to print as they are.
+  std::cout << "Open " << auth.verification_uri << " and enter " << auth.user_code << "\n";
+  if (!auth.verification_uri_complete.empty()) std::cout << "or open " << auth.verification_uri_complete << "\n";
 
   oidc::DevicePollOptions poll;  // optional: progress callback, cancellation, deadline
   poll.on_pending = [](const oidc::DevicePollProgress&) { std::cout << "waiting...\n"; };
