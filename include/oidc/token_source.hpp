@@ -530,6 +530,8 @@ class CachingTokenSource final : public TokenSource {
       }
       const std::uint64_t attempt = s.started;
       const bool finished = s.done.wait_until(lock, give_up, [&] { return s.completed >= attempt; });
+      // The callers that waited for a renewal get its token, even one the rule already calls stale.
+      if (finished && s.succeeded >= attempt && s.entry && !s.dropped) return s.entry;
       now = s.clock->now();
       if (!finished) {
         if (usable(e)) return e;
@@ -539,8 +541,7 @@ class CachingTokenSource final : public TokenSource {
         if (usable(e)) return e;
         std::rethrow_exception(s.last_error);
       }
-      // The callers that waited for a renewal get its token, even one the rule already calls stale.
-      if (s.entry && !s.dropped) return s.entry;
+      // Renewed, then invalidated meanwhile: start over.
     }
   }
 
