@@ -236,6 +236,11 @@ check_no_curl() {
   "$exe"
 }
 
+check_two_shared_libs() {
+  build_project tests/package/two_shared_libs "$pkg/two_shared_libs"
+  "$pkg/two_shared_libs/consumer"
+}
+
 check_cxx20() {
   local compiler=$1
   build_project tests/package/add_subdirectory "$pkg/cxx20-$compiler" -DCMAKE_CXX_COMPILER="$compiler" \
@@ -248,6 +253,7 @@ if has_stage package; then
   package_check "find_package against an installed prefix" check_find_package
   package_check "add_subdirectory builds only the library" check_add_subdirectory
   package_check "OIDC_WITH_CURL=OFF with the application's own transport, no libcurl" check_no_curl
+  package_check "two hidden-visibility shared libraries, each source serves its own token" check_two_shared_libs
   package_check "C++20 consumer, g++ -Wall -Wextra -Wpedantic -Werror" check_cxx20 g++
   if command -v clang++ >/dev/null 2>&1; then
     package_check "C++20 consumer, clang++ -Wall -Wextra -Wpedantic -Werror" check_cxx20 clang++

@@ -4,6 +4,7 @@
 #include <memory>
 #include <utility>
 
+#include "oidc/detail/url.hpp"
 #include "oidc/error.hpp"
 #include "oidc/token_source.hpp"
 #include "oidc/transport.hpp"
@@ -12,31 +13,41 @@ namespace oidc {
 
 // A Transport for calling resource servers (golang.org/x/oauth2's Transport): adds
 // `Authorization: <type> <token>` from the source to a copy of each request. When the answer is
-// 401, the token is invalidated and the request retried once with a fresh one, covering tokens
-// revoked or rotated server-side before their expiry.
+// 401, that token is invalidated (compare-and-drop: concurrent 401s for one token cause one
+// renewal) and the request retried once with a fresh one, covering tokens revoked or rotated
+// server-side before their expiry.
+//
+// A bearer token is refused to http:// URLs of non-loopback hosts (errc::insecure_url, before any
+// token is fetched), as anyone on the path could replay it; `allow_insecure_http` permits them,
+// for tests behind TLS-terminating proxies only.
 inline std::shared_ptr<Transport> make_authorized_transport(std::shared_ptr<TokenSource> source,
-                                                            std::shared_ptr<Transport> base) {
+                                                            std::shared_ptr<Transport> base,
+                                                            bool allow_insecure_http = false) {
   class AuthorizedTransport final : public Transport {
    public:
-    AuthorizedTransport(std::shared_ptr<TokenSource> s, std::shared_ptr<Transport> b)
-        : source_(std::move(s)), base_(std::move(b)) {
+    AuthorizedTransport(std::shared_ptr<TokenSource> s, std::shared_ptr<Transport> b, bool allow_http)
+        : source_(std::move(s)), base_(std::move(b)), allow_insecure_http_(allow_http) {
       if (!source_ || !base_) throw Error(errc::config, "authorized transport", "token source and transport required");
     }
     HttpResponse send(const HttpRequest& request) override {
+      detail::require_secure_url(request.url, allow_insecure_http_, "authorized request");
       HttpRequest authorized = request;
-      authorized.headers.set("Authorization", source_->authorization_header());
+      std::shared_ptr<const Token> token = source_->token();
+      authorized.headers.set("Authorization", token->authorization_header());
       HttpResponse response = base_->send(authorized);
       if (response.status != 401) return response;
-      source_->invalidate();
-      authorized.headers.set("Authorization", source_->authorization_header());
+      source_->invalidate(*token);
+      token = source_->token();
+      authorized.headers.set("Authorization", token->authorization_header());
       return base_->send(authorized);
     }
 
    private:
     std::shared_ptr<TokenSource> source_;
     std::shared_ptr<Transport> base_;
+    bool allow_insecure_http_;
   };
-  return std::make_shared<AuthorizedTransport>(std::move(source), std::move(base));
+  return std::make_shared<AuthorizedTransport>(std::move(source), std::move(base), allow_insecure_http);
 }
 
 }  // namespace oidc

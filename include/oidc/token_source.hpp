@@ -12,11 +12,15 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
+#include "oidc/cancel.hpp"
 #include "oidc/clock.hpp"
+#include "oidc/detail/printable.hpp"
 #include "oidc/error.hpp"
 #include "oidc/token.hpp"
 
@@ -31,8 +35,12 @@ class TokenSource {
   [[nodiscard]] virtual std::shared_ptr<const Token> token() = 0;
   // The Authorization header value for token(): "Bearer eyJ...".
   [[nodiscard]] virtual std::string authorization_header() { return token()->authorization_header(); }
-  // Tells the source its token was refused (a resource server answered 401): a caching source
-  // drops it so the next call renews. Sources that cannot renew ignore it.
+  // Tells the source that `refused` was refused (a resource server answered 401): a caching source
+  // drops it if it is still its current token, so any number of requests refused with one token
+  // cause one renewal. Sources that cannot renew ignore it.
+  virtual void invalidate(const Token& /*refused*/) {}
+  // Drops the current token, whichever it is: the next call renews. For a refusal, prefer
+  // invalidate(const Token&), which cannot drop a token renewed meanwhile.
   virtual void invalidate() {}
 };
 
@@ -46,247 +54,499 @@ class StaticTokenSource final : public TokenSource {
   std::shared_ptr<const Token> token_;
 };
 
+// Timing rule, per token, with lifetime = expiry - received_at (default_lifetime when the expiry
+// is unknown):
+//
+//   renew_at     = expiry - skew' - refresh_ahead'   background renewal starts
+//   stale_at     = expiry - skew'                    callers wait for the renewal
+//   usable_until = expiry - safety_margin'           served while renewal fails
+//
+// where skew' and refresh_ahead' are the options capped at a quarter of the lifetime each, and
+// safety_margin' is capped at a twentieth (all 0 when expiry <= received_at). So a token is used
+// for at least half its lifetime, and a short one (60 s, 5 s) does not renew on every call. A
+// renewal never starts less than min_interval after the previous one obtained its token: until
+// then that token is served even if the rule calls it stale (1 s tokens, an expiry in the past),
+// and the callers that waited for a renewal always get its token.
 struct TokenSourceOptions {
-  // A token with less than `skew` of life left is never handed out (it could expire in flight);
+  // A token with less than `skew` of life left is not handed out (it could expire in flight):
   // callers wait for a new one.
   std::chrono::seconds skew{30};
   // Renewal starts this long before the skew point, in the background: callers keep getting the
-  // current token meanwhile, and if the renewal fails they still do until the skew point.
+  // current token meanwhile.
   std::chrono::seconds refresh_ahead{30};
+  // While renewal fails (the provider is down), the current token is still served until its
+  // expiry minus this margin, rather than failing every call while it is still good. The price:
+  // a token revoked at the provider is used until then (a resource server's 401 still drops it,
+  // see invalidate).
+  std::chrono::seconds safety_margin{5};
   // Lifetime assumed for a token whose response had neither expires_in nor a JWT exp claim.
   std::chrono::seconds default_lifetime{300};
+  // Least time between obtaining a token and starting the next renewal (invalidate bypasses it).
+  std::chrono::milliseconds min_interval{1000};
   // After a failed renewal, the next attempt waits min_backoff, doubling per failure up to
-  // max_backoff. Meanwhile callers that need a new token get the last error at once.
+  // max_backoff; failures that cannot heal by retrying (errc::config, errc::insecure_url,
+  // errc::invalid_request) wait max_backoff at once. Meanwhile callers without a usable token get
+  // the last error at once.
   std::chrono::milliseconds min_backoff{1000};
   std::chrono::milliseconds max_backoff{60000};
-  // How long a caller waits for a renewal in flight before giving up with deadline_exceeded.
-  // Giving up does not abort the renewal: other callers still get its result.
+  // Each backoff is shortened by up to this fraction, at random, so that clients that failed
+  // together do not retry together.
+  double backoff_jitter = 0.25;
+  // The randomness for the jitter: a number in [0, 1). Empty: a generator per source. Tests make
+  // it deterministic.
+  std::function<double()> random_fraction{};
+  // How long a caller waits for a renewal in flight before giving up (then it gets the current
+  // token if still usable, else deadline_exceeded). Giving up does not abort the renewal: other
+  // callers still get its result.
   std::chrono::milliseconds max_wait{60000};
-  // Called with every new token (from the renewal thread) before it is served, e.g. to persist
-  // a rotated refresh token. Must not throw; exceptions are swallowed.
+  // Called on the renewal thread with every new token before it is served, e.g. to persist a
+  // rotated refresh token. If it throws, the exception goes to on_error and the token is still used.
   std::function<void(const Token&)> on_token{};
+  // Called on the renewal thread with every failed renewal and every exception from on_token (a
+  // renewal thread that cannot be started is reported on the calling thread). Exceptions from it
+  // are ignored: there is nowhere left to report them.
+  std::function<void(const Error&)> on_error{};
   // A token to start from (one restored from storage, or the result of an interactive login).
   std::optional<Token> initial{};
 };
 
+namespace detail {
+// Starts a token source's renewal thread. A seam for tests, which make it fail as thread creation
+// does under EAGAIN; null means std::thread.
+using ThreadStarter = std::thread (*)(std::function<void()>);
+inline std::atomic<ThreadStarter>& token_source_thread_starter() {
+  static std::atomic<ThreadStarter> starter{nullptr};
+  return starter;
+}
+}  // namespace detail
+
 // Caches one grant's token and renews it once, however many threads ask (single flight).
 //
-// - Hit path: one atomic load and a thread-local lookup; no lock, no shared reference count, so
-//   readers on different cores do not contend.
-// - Renewal runs on its own thread; each caller waits with its own deadline, so a caller giving up
-//   never cancels the renewal for the others.
-// - A failed renewal is not cached as a token: it is reported to the callers that waited for it,
-//   and the next attempt comes after a bounded exponential backoff.
+// - Hit path: one atomic load, a thread-local lookup and a clock read (a coarse one for the system
+//   clock); no lock and no write to shared memory, so readers on different cores do not contend.
+// - Renewal runs on one long-lived thread per source, started on first need. Each caller waits
+//   with its own deadline, so a caller giving up never cancels the renewal for the others.
+// - A failed renewal is not cached as a token: it is reported to the callers that waited for it
+//   and to on_error, and the next attempt comes after a bounded, jittered exponential backoff.
+// - Destruction does not wait for a renewal in flight: it fires the renewal's CancelToken and
+//   leaves the thread to finish on its own; the result is dropped and no hook is called after the
+//   destructor returned. It does wait for a hook that is running (unless called from that hook).
 class CachingTokenSource final : public TokenSource {
  public:
   // Produces a new token; `current` is the token being replaced (null when there is none), so the
   // function can use its refresh_token; `cancel` fires when the source is destroyed, and the
-  // function should hand it to its requests (HttpRequest::cancel). Throws oidc::Error on failure.
+  // function should hand it to its requests (HttpRequest::cancel). It may still run after the
+  // source is destroyed, so it must own (capture by value) what it uses. Throws oidc::Error on
+  // failure; any other exception is reported as errc::transport.
   using Renew = std::function<Token(const std::shared_ptr<const Token>& current, const CancelToken& cancel)>;
 
   CachingTokenSource(Renew renew, std::shared_ptr<const Clock> clock, TokenSourceOptions options = {})
-      : renew_(std::move(renew)), clock_(clock ? std::move(clock) : system_clock()), options_(std::move(options)) {
-    if (options_.initial) entry_ = make_entry(std::make_shared<const Token>(std::move(*options_.initial)));
-    options_.initial.reset();
+      : state_(std::make_shared<State>(std::move(renew), clock ? std::move(clock) : system_clock(),
+                                       std::move(options))) {
+    State& s = *state_;
+    if (s.options.initial) {
+      const time_point now = s.clock->now();
+      s.publish(s.make_entry(std::make_shared<const Token>(std::move(*s.options.initial)), now, false));
+    }
+    s.options.initial.reset();
   }
 
   CachingTokenSource(const CachingTokenSource&) = delete;
   CachingTokenSource& operator=(const CachingTokenSource&) = delete;
 
   ~CachingTokenSource() override {
-    std::thread worker;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      worker = std::move(worker_);
+    State& s = *state_;
+    std::unique_lock<std::mutex> lock(s.mutex);
+    s.shutdown = true;
+    const bool on_worker = worker_.joinable() && worker_.get_id() == std::this_thread::get_id();
+    // A hook may use what its owner destroys right after this destructor: let it finish.
+    if (!on_worker) s.done.wait(lock, [&] { return s.phase != Phase::hooks; });
+    const bool abandon = on_worker || s.phase == Phase::renewing;
+    lock.unlock();
+    s.cancel.cancel();
+    s.wake.notify_all();
+    if (!worker_.joinable()) return;
+    // The worker owns the state, so it can outlive the source; an idle one exits at once.
+    if (abandon) {
+      worker_.detach();
+    } else {
+      worker_.join();
     }
-    if (worker.joinable()) worker.join();
   }
 
   [[nodiscard]] std::shared_ptr<const Token> token() override {
     // An aliasing pointer owned by this thread's own handle: handing it out does not write to the
     // token's shared reference count, whose cache line would bounce between cores.
-    if (const Slot* s = cached(clock_->now())) return std::shared_ptr<const Token>(s->handle, s->handle->get());
+    if (const Slot* s = cached()) return std::shared_ptr<const Token>(s->handle, s->handle->get());
     return acquire()->token;
   }
 
   [[nodiscard]] std::string authorization_header() override {
-    if (const Slot* s = cached(clock_->now())) return s->entry->header;
+    if (const Slot* s = cached()) return s->entry->header;
     return acquire()->header;
   }
 
-  // Forgets the cached token (say, a resource server answered 401): the next call renews. The
-  // refresh token, if any, is kept for that renewal.
+  // Drops `refused` if it is still the current token (compared by access token): concurrent 401s
+  // for one token cause one renewal, and a token renewed meanwhile is kept. The refresh token is
+  // kept for the renewal.
+  void invalidate(const Token& refused) override {
+    State& s = *state_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.entry && !s.dropped &&
+        (s.entry->token.get() == &refused || s.entry->token->access_token.equals(refused.access_token.expose())))
+      s.drop();
+  }
+
+  // Drops the current token unconditionally (say, the application knows its grants changed).
   void invalidate() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (entry_) {
-      auto e = std::make_shared<Entry>(*entry_);
-      e->renew_at = e->stale_at = Token::time_point::min();
-      publish_locked(std::move(e));
-    }
+    State& s = *state_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.entry) s.drop();
   }
 
   // Renewals finished so far, successful or not: for tests and metrics.
   [[nodiscard]] std::uint64_t renewals() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return completed_;
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->completed;
+  }
+
+  // True while a renewal has been started and not finished: for tests and metrics.
+  [[nodiscard]] bool renewing() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->in_flight;
   }
 
  private:
   using time_point = Token::time_point;
+  using duration = Clock::duration;
 
   struct Entry {
     std::shared_ptr<const Token> token;
-    std::string header;    // precomputed: the hit path only copies it
-    time_point renew_at;   // background renewal starts here
-    time_point stale_at;   // not handed out from here on (expiry - skew)
+    std::string header;       // precomputed: the hit path only copies it
+    time_point renew_at;      // background renewal starts here
+    time_point stale_at;      // callers wait for a renewal from here on
+    time_point usable_until;  // served while renewal fails until here
+    time_point grace_until;   // min_interval after a renewal obtained it: served, not renewed
   };
 
-  // Per-thread copies of recently used entries, keyed by a source id that is never reused (an
-  // address could be, after a source is destroyed).
+  enum class Phase { idle, renewing, hooks };
+
+  // Everything the renewal thread touches: shared by the source and its thread, so the thread can
+  // finish after the source is gone.
+  struct State {
+    State(Renew r, std::shared_ptr<const Clock> c, TokenSourceOptions o)
+        : renew(std::move(r)),
+          clock(std::move(c)),
+          coarse(dynamic_cast<const SystemClock*>(clock.get()) != nullptr),
+          options(std::move(o)) {}
+
+    const Renew renew;
+    const std::shared_ptr<const Clock> clock;
+    const bool coarse;  // the clock is the system clock: hits may read it coarsely
+    TokenSourceOptions options;
+    CancelToken cancel;
+
+    // The entry hits may serve, null when there is none. Compared, never dereferenced, until a
+    // thread's slot is found holding it: a held entry cannot share its address with another.
+    std::atomic<const Entry*> current{nullptr};
+
+    std::mutex mutex;
+    std::condition_variable done;  // a renewal or a hook finished
+    std::condition_variable wake;  // work for the renewal thread, or shutdown
+    std::shared_ptr<const Entry> entry;
+    bool dropped = false;  // invalidated: not served, but its refresh token is used
+    bool requested = false;
+    bool in_flight = false;
+    bool shutdown = false;
+    Phase phase = Phase::idle;
+    std::uint64_t started = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t succeeded = 0;  // the last attempt that produced a token
+    std::uint32_t failures = 0;
+    time_point requested_at{};
+    time_point next_attempt = time_point::min();
+    std::exception_ptr last_error;
+    std::minstd_rand prng{seed()};
+
+    static std::uint32_t seed() {
+      try {
+        return std::random_device{}();
+      } catch (...) {  // no entropy source: the jitter need not be unpredictable, only spread
+        return static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+      }
+    }
+
+    static duration scaled(duration d, duration lifetime, int divisor) {
+      if (lifetime <= duration::zero()) return duration::zero();
+      return std::min(d, lifetime / divisor);
+    }
+
+    std::shared_ptr<const Entry> make_entry(std::shared_ptr<const Token> t, time_point obtained,
+                                            bool by_renewal) const {
+      auto e = std::make_shared<Entry>();
+      const time_point received = t->received_at != time_point{} ? t->received_at : obtained;
+      const time_point expiry = t->expiry ? *t->expiry : received + options.default_lifetime;
+      const duration lifetime = expiry - received;
+      const duration skew = scaled(options.skew, lifetime, 4);
+      e->stale_at = expiry - skew;
+      e->renew_at = e->stale_at - scaled(options.refresh_ahead, lifetime, 4);
+      e->usable_until = std::max(e->stale_at, expiry - scaled(options.safety_margin, lifetime, 20));
+      e->grace_until = by_renewal ? obtained + options.min_interval : time_point::min();
+      e->header = t->authorization_header();
+      e->token = std::move(t);
+      return e;
+    }
+
+    void publish(std::shared_ptr<const Entry> e) {
+      entry = std::move(e);
+      dropped = false;
+      current.store(entry.get(), std::memory_order_release);
+    }
+
+    void drop() {
+      dropped = true;
+      current.store(nullptr, std::memory_order_release);
+    }
+
+    // Never throws: the thread must not die, and failures are data here.
+    void report(const Error& e) const noexcept {
+      if (!options.on_error) return;
+      try {
+        options.on_error(e);
+      } catch (...) {  // documented: ignored
+      }
+    }
+
+    void record_failure(const Error& e, time_point now) {
+      const bool permanent =
+          e.code() == errc::config || e.code() == errc::insecure_url || e.code() == errc::invalid_request;
+      if (failures < 64) ++failures;
+      const auto factor = std::int64_t{1} << std::min<std::uint32_t>(failures - 1, 20);
+      const auto base = permanent ? options.max_backoff
+                                  : std::min<std::chrono::milliseconds>(options.min_backoff * factor, options.max_backoff);
+      double u = 0;
+      try {
+        u = options.random_fraction ? options.random_fraction()
+                                    : std::uniform_real_distribution<double>(0.0, 1.0)(prng);
+      } catch (...) {  // a failing random source must not stop the backoff
+      }
+      const double cut = std::clamp(options.backoff_jitter, 0.0, 1.0) * std::clamp(u, 0.0, 1.0);
+      next_attempt = now + std::chrono::duration_cast<duration>(base * (1.0 - cut));
+      last_error = std::make_exception_ptr(e);
+    }
+  };
+
+  // Any exception as the one error type, so callers and on_error always see oidc::Error.
+  static Error as_error(const std::exception_ptr& p) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const Error& e) {
+      return e;
+    } catch (const std::exception& e) {
+      return Error(errc::transport, "token renewal", "unexpected exception: " + detail::printable(e.what(), 200));
+    } catch (...) {
+      return Error(errc::transport, "token renewal", "unexpected exception");
+    }
+  }
+
+  // The renewal thread: waits for work, renews without the lock, runs the hooks, publishes.
+  static void work(const std::shared_ptr<State>& state) {
+    State& s = *state;
+    std::unique_lock<std::mutex> lock(s.mutex);
+    for (;;) {
+      s.wake.wait(lock, [&] { return s.requested || s.shutdown; });
+      if (s.shutdown) return;
+      s.requested = false;
+      s.phase = Phase::renewing;
+      const std::uint64_t attempt = s.started;
+      const time_point requested_at = s.requested_at;
+      const std::shared_ptr<const Token> current = s.entry ? s.entry->token : nullptr;
+      lock.unlock();
+
+      std::shared_ptr<const Entry> fresh;
+      std::optional<Error> failure;
+      time_point now = requested_at;
+      try {
+        auto t = std::make_shared<const Token>(s.renew(current, s.cancel));
+        now = s.clock->now();
+        fresh = s.make_entry(std::move(t), now, true);
+      } catch (...) {
+        failure = as_error(std::current_exception());
+      }
+
+      lock.lock();
+      if (s.shutdown) return;  // abandoned by the destructor: nobody to hand the result to
+      s.phase = Phase::hooks;
+      lock.unlock();
+      if (fresh && s.options.on_token) {
+        try {
+          s.options.on_token(*fresh->token);
+        } catch (...) {  // persisting failed: say so; the token itself is good
+          s.report(as_error(std::current_exception()));
+        }
+      }
+      if (failure) {
+        try {
+          now = s.clock->now();
+        } catch (...) {  // keep the time of the request
+        }
+        s.report(*failure);
+      }
+
+      lock.lock();
+      s.phase = Phase::idle;
+      if (!s.shutdown) {
+        if (fresh) {
+          s.publish(std::move(fresh));
+          s.failures = 0;
+          s.next_attempt = time_point::min();
+          s.last_error = nullptr;
+          s.succeeded = attempt;
+        } else {
+          s.record_failure(*failure, now);
+        }
+        s.completed = attempt;
+        s.in_flight = false;
+      }
+      lock.unlock();
+      s.done.notify_all();
+      lock.lock();
+    }
+  }
+
+  // Per-thread copies of recently used entries. An entry held here is pinned, so "this slot holds
+  // the source's current entry" is an exact test that no other source, in this or another shared
+  // library, can pass. `owner` only chooses which slot to reuse.
   struct Slot {
-    std::uint64_t source = 0;
-    std::uint64_t generation = 0;
+    const void* owner = nullptr;
     std::shared_ptr<const Entry> entry;
     std::shared_ptr<const std::shared_ptr<const Token>> handle;  // this thread's owner of entry->token
   };
   static constexpr std::size_t kSlots = 8;
-
-  static std::uint64_t next_source_id() {
-    static std::atomic<std::uint64_t> counter{0};
-    return ++counter;
-  }
-
-  Slot& slot() {
-    thread_local std::array<Slot, kSlots> slots{};
-    thread_local std::size_t victim = 0;
-    for (auto& s : slots)
-      if (s.source == id_) return s;
-    Slot& s = slots[victim++ % kSlots];
-    s = Slot{id_, 0, nullptr, nullptr};
+  struct Slots {
+    std::array<Slot, kSlots> slot{};
+    std::size_t victim = 0;
+  };
+  static Slots& slots() {
+    thread_local Slots s;
     return s;
   }
 
-  // The hit path. A slot is current while the generation is unchanged: publish_locked() bumps it.
-  const Slot* cached(time_point now) {
-    const Slot& s = slot();
-    if (!s.entry || s.generation != generation_.load(std::memory_order_acquire)) return nullptr;
-    if (now >= s.entry->renew_at) return nullptr;
-    return &s;
+  // The hit path.
+  const Slot* cached() const {
+    const State& s = *state_;
+    const Entry* current = s.current.load(std::memory_order_acquire);
+    if (current == nullptr) return nullptr;
+    for (const Slot& slot : slots().slot) {
+      if (slot.entry.get() != current) continue;
+      // Milliseconds of coarseness against a skew of seconds: a hit may be served a tick late.
+      const time_point now = s.coarse ? detail::coarse_system_now() : s.clock->now();
+      return now < current->renew_at ? &slot : nullptr;
+    }
+    return nullptr;
   }
 
-  std::shared_ptr<const Entry> make_entry(std::shared_ptr<const Token> t) const {
-    auto e = std::make_shared<Entry>();
-    const time_point expiry = t->expiry ? *t->expiry : t->received_at + options_.default_lifetime;
-    e->stale_at = expiry - options_.skew;
-    e->renew_at = e->stale_at - options_.refresh_ahead;
-    e->header = t->authorization_header();
-    e->token = std::move(t);
-    return e;
+  void remember(const std::shared_ptr<const Entry>& e) {
+    Slots& ts = slots();
+    Slot* target = nullptr;
+    for (Slot& slot : ts.slot) {
+      if (slot.owner == state_.get()) {
+        target = &slot;
+        break;
+      }
+    }
+    if (target == nullptr) target = &ts.slot[ts.victim++ % kSlots];
+    if (target->entry == e) return;
+    target->owner = state_.get();
+    target->entry = e;
+    target->handle = std::make_shared<const std::shared_ptr<const Token>>(e->token);
   }
 
-  void publish_locked(std::shared_ptr<const Entry> e) {
-    entry_ = std::move(e);
-    generation_.fetch_add(1, std::memory_order_release);
+  // Starts a renewal on the (lazily started) thread; an Error if the thread cannot be started.
+  std::optional<Error> start_renewal_locked(time_point now) {
+    State& s = *state_;
+    if (!worker_.joinable()) {
+      try {
+        std::function<void()> body = [state = state_] { work(state); };
+        const auto starter = detail::token_source_thread_starter().load();
+        worker_ = starter ? starter(std::move(body)) : std::thread(std::move(body));
+      } catch (const std::exception& e) {
+        return Error(errc::transport, "token renewal",
+                     "could not start the renewal thread: " + detail::printable(e.what(), 200));
+      }
+    }
+    ++s.started;
+    s.in_flight = true;
+    s.requested = true;
+    s.requested_at = now;
+    s.wake.notify_one();
+    return std::nullopt;
   }
 
   // The slow path: serve, renew in the background, or wait for a renewal.
   std::shared_ptr<const Entry> acquire() {
+    std::shared_ptr<const Entry> e = acquire_entry();
+    remember(e);
+    return e;
+  }
+
+  std::shared_ptr<const Entry> acquire_entry() {
+    State& s = *state_;
     // Saturating: a "forever" max_wait must not overflow the time point.
     const auto start = std::chrono::steady_clock::now();
     const auto room =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::time_point::max() - start);
     const auto give_up =
-        options_.max_wait >= room ? std::chrono::steady_clock::time_point::max() : start + options_.max_wait;
-    std::unique_lock<std::mutex> lock(mutex_);
+        s.options.max_wait >= room ? std::chrono::steady_clock::time_point::max() : start + s.options.max_wait;
+    time_point now = s.clock->now();
+    std::unique_lock<std::mutex> lock(s.mutex);
+    std::optional<Error> unstarted;  // reported after the lock is released
+    const auto usable = [&](const std::shared_ptr<const Entry>& e) { return e && now < e->usable_until; };
     for (;;) {
-      const time_point now = clock_->now();
-      if (entry_ && now < entry_->renew_at) {
-        Slot& s = slot();
-        s.entry = entry_;
-        s.handle = std::make_shared<const std::shared_ptr<const Token>>(entry_->token);
-        s.generation = generation_.load(std::memory_order_relaxed);
-        return entry_;
+      const std::shared_ptr<const Entry> e = s.dropped ? nullptr : s.entry;
+      if (e && now < e->renew_at) return e;
+      if (e && (now < e->stale_at || now < e->grace_until)) {
+        // Early window, or a token obtained so recently that renewing again would not help: serve
+        // it, renewing in the background when due.
+        if (!s.in_flight && now >= s.next_attempt && now >= e->grace_until) unstarted = start_renewal_locked(now);
+        if (unstarted) {
+          lock.unlock();
+          s.report(*unstarted);
+        }
+        return e;
       }
-      if (entry_ && now < entry_->stale_at) {
-        // Early window: renew in the background, keep serving the current token.
-        if (!in_flight_ && now >= next_attempt_) start_renewal_locked();
-        return entry_;
-      }
-      if (!in_flight_) {
-        if (last_error_ && now < next_attempt_) std::rethrow_exception(last_error_);
-        start_renewal_locked();
-      }
-      const std::uint64_t attempt = started_;
-      if (!done_.wait_until(lock, give_up, [&] { return completed_ >= attempt; }))
-        throw Error(errc::deadline_exceeded, "token source", "gave up waiting for the token renewal in flight");
-      if (failed_attempt_ == attempt) std::rethrow_exception(last_error_);
-    }
-  }
-
-  void start_renewal_locked() {
-    ++started_;
-    in_flight_ = true;
-    if (worker_.joinable()) worker_.join();  // the previous renewal has already finished
-    worker_ = std::thread([this, current = entry_ ? entry_->token : nullptr, attempt = started_] {
-      renew_in_background(current, attempt);
-    });
-  }
-
-  void renew_in_background(const std::shared_ptr<const Token>& current, std::uint64_t attempt) {
-    std::shared_ptr<const Entry> fresh;
-    std::exception_ptr error;
-    try {
-      auto t = std::make_shared<const Token>(renew_(current, cancel_));
-      if (options_.on_token) {
-        try {
-          options_.on_token(*t);
-        } catch (...) {  // persisting is the application's business; the token is still good
+      if (!s.in_flight) {
+        if (s.last_error && now < s.next_attempt) {
+          if (usable(e)) return e;
+          std::rethrow_exception(s.last_error);
+        }
+        unstarted = start_renewal_locked(now);
+        if (unstarted) {
+          lock.unlock();
+          s.report(*unstarted);
+          if (usable(e)) return e;
+          throw *unstarted;
         }
       }
-      fresh = make_entry(std::move(t));
-    } catch (...) {
-      error = std::current_exception();
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (fresh) {
-        publish_locked(std::move(fresh));
-        failures_ = 0;
-        failed_attempt_ = 0;
-        next_attempt_ = time_point::min();
-        last_error_ = nullptr;
-      } else {
-        ++failures_;
-        const auto factor = std::int64_t{1} << std::min<std::uint32_t>(failures_ - 1, 20);
-        const auto backoff = std::min<std::chrono::milliseconds>(options_.min_backoff * factor, options_.max_backoff);
-        next_attempt_ = clock_->now() + backoff;
-        last_error_ = error;
-        failed_attempt_ = attempt;
+      const std::uint64_t attempt = s.started;
+      const bool finished = s.done.wait_until(lock, give_up, [&] { return s.completed >= attempt; });
+      // The callers that waited for a renewal get its token, even one the rule already calls stale.
+      if (finished && s.succeeded >= attempt && s.entry && !s.dropped) return s.entry;
+      now = s.clock->now();
+      if (!finished) {
+        if (usable(e)) return e;
+        throw Error(errc::deadline_exceeded, "token source", "gave up waiting for the token renewal in flight");
       }
-      completed_ = attempt;
-      in_flight_ = false;
+      if (s.succeeded < attempt) {
+        if (usable(e)) return e;
+        std::rethrow_exception(s.last_error);
+      }
+      // Renewed, then invalidated meanwhile: start over.
     }
-    done_.notify_all();
   }
 
-  const Renew renew_;
-  CancelToken cancel_;
-  const std::shared_ptr<const Clock> clock_;
-  TokenSourceOptions options_;
-  const std::uint64_t id_ = next_source_id();
-
-  std::atomic<std::uint64_t> generation_{1};
-  mutable std::mutex mutex_;
-  std::condition_variable done_;
-  std::shared_ptr<const Entry> entry_;
-  bool in_flight_ = false;
-  std::uint64_t started_ = 0;
-  std::uint64_t completed_ = 0;
-  std::uint64_t failed_attempt_ = 0;
-  std::uint32_t failures_ = 0;
-  time_point next_attempt_ = time_point::min();
-  std::exception_ptr last_error_;
-  std::thread worker_;
+  const std::shared_ptr<State> state_;
+  std::thread worker_;  // guarded by state_->mutex
 };
 
 }  // namespace oidc

@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -310,4 +314,453 @@ TEST_F(SourceFixture, UnboundedMaxWaitDoesNotOverflow) {
   options.max_wait = std::chrono::milliseconds::max();
   auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
+}
+
+// --- Lifetime-aware renewal ------------------------------------------------------------------------
+
+namespace {
+
+// Waits (real time, bounded) until no renewal is in flight, so a simulated step is deterministic.
+void settle(const CachingTokenSource& source) {
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (source.renewing()) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      ADD_FAILURE() << "renewal did not finish";
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
+
+// One simulated hour of steady use, two calls every 100 ms (36 001 steps from t = 0 to 3600 s):
+// returns the number of token requests. Every call must get a token.
+std::size_t requests_in_an_hour(FakeClock& clock, CachingTokenSource& source, const std::function<std::size_t()>& count) {
+  for (int step = 0; step <= 36000; ++step) {
+    for (int call = 0; call < 2; ++call) {
+      try {
+        (void)source.authorization_header();
+      } catch (const Error& e) {
+        ADD_FAILURE() << "step " << step << ": " << e.what();
+        return 0;
+      }
+      settle(source);
+    }
+    clock.advance(100ms);
+  }
+  return count();
+}
+
+struct HourCase {
+  int expires_in;
+  std::size_t requests;
+};
+
+class LifetimeRule : public ::testing::TestWithParam<HourCase> {};
+
+}  // namespace
+
+// The rule (token_source.hpp): renewal at expiry - min(30 s, L/4) - min(30 s, L/4), and never less
+// than min_interval (1 s) after the last renewal obtained its token. Expected counts over
+// [0, 3600 s], with a renewal at t = 0:
+//   L = 1 s:    renew_at 0.5 s is inside the 1 s spacing; renewed at every whole second: 3601
+//   L = 5 s:    every 2.5 s: 3600 / 2.5 + 1 = 1441
+//   L = 30 s:   every 15 s: 241          L = 60 s: every 30 s: 121
+//   L = 61 s:   every 30.5 s: floor(3600 / 30.5) + 1 = 119
+//   L = 3600 s: at 0 and 3540 s: 2
+// Before the rule, a 60 s token started a renewal on almost every call, a 30 s one looped.
+TEST_P(LifetimeRule, ExactRequestsOverASimulatedHour) {
+  const HourCase c = GetParam();
+  auto clock = std::make_shared<FakeClock>();
+  std::atomic<std::size_t> requests{0};
+  ClientConfig config;
+  config.token_endpoint = "https://auth.example.com/token";
+  config.client_id = "svc";
+  config.client_secret = "secret";
+  config.clock = clock;
+  config.transport = oidc::make_transport([&](const oidc::HttpRequest&) {
+    const auto n = ++requests;
+    return oidc_testing::json_response(200, token_json("t" + std::to_string(n), c.expires_in));
+  });
+  auto source = Client(config).token_source(oidc::grants::client_credentials{});
+  EXPECT_EQ(requests_in_an_hour(*clock, *source, [&] { return requests.load(); }), c.requests)
+      << "expires_in " << c.expires_in;
+}
+
+INSTANTIATE_TEST_SUITE_P(ExpiresIn, LifetimeRule,
+                         ::testing::Values(HourCase{1, 3601}, HourCase{5, 1441}, HourCase{30, 241}, HourCase{60, 121},
+                                           HourCase{61, 119}, HourCase{3600, 2}),
+                         [](const ::testing::TestParamInfo<HourCase>& param) {
+                           return "expires_in_" + std::to_string(param.param.expires_in);
+                         });
+
+// A token that expires at or before its receipt (a JWT exp in the past): served to the callers
+// that waited for it, then renewed once per min_interval (1 s), never in a loop.
+TEST(TokenSourceLifetime, ExpiryAtOrBeforeReceiptRenewsOncePerMinInterval) {
+  for (const auto offset : {-10s, 0s}) {
+    auto clock = std::make_shared<FakeClock>();
+    std::atomic<std::size_t> renewals{0};
+    CachingTokenSource source(
+        [&](const std::shared_ptr<const Token>&, const oidc::CancelToken&) {
+          Token t;
+          t.access_token = "t" + std::to_string(++renewals);
+          t.received_at = clock->now();
+          t.expiry = t.received_at + offset;
+          return t;
+        },
+        clock);
+    EXPECT_EQ(requests_in_an_hour(*clock, source, [&] { return renewals.load(); }), 3601u) << "offset " << offset.count();
+  }
+}
+
+TEST(TokenSourceLifetime, ManyCallsAtOneInstantOnAnExpiredTokenCauseOneRenewal) {
+  auto clock = std::make_shared<FakeClock>();
+  std::atomic<int> renewals{0};
+  CachingTokenSource source(
+      [&](const std::shared_ptr<const Token>&, const oidc::CancelToken&) {
+        Token t;
+        t.access_token = "t" + std::to_string(++renewals);
+        t.received_at = clock->now();
+        t.expiry = t.received_at - 1s;
+        return t;
+      },
+      clock);
+  for (int i = 0; i < 10000; ++i) EXPECT_EQ(source.authorization_header(), "Bearer t1");
+  EXPECT_EQ(renewals.load(), 1);
+}
+
+// --- Failures: served through, reported, backed off -------------------------------------------------
+
+TEST_F(SourceFixture, ValidTokenIsServedWhileRenewalFailsUntilExpiryMinusTheSafetyMargin) {
+  transport->push_json(200, token_json("t1", 300));
+  transport->push_json(500, "<html>down</html>");
+  transport->push_json(500, "<html>down</html>");
+  TokenSourceOptions options;
+  options.min_backoff = 30s;
+  options.random_fraction = [] { return 0.0; };
+  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");
+  clock->advance(245s);
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");  // early renewal fails: backoff to 275 s
+  settle(*source);
+  clock->advance(26s);  // 271 s: past the skew point (270 s), within the backoff
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");
+  EXPECT_EQ(transport->request_count(), 2u);
+  clock->advance(9s);  // 280 s: the retry fails while this caller waits; it still gets t1
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");
+  EXPECT_EQ(transport->request_count(), 3u);  // backoff now 60 s: to 340 s
+  clock->advance(14999ms);
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");
+  clock->advance(1ms);  // 295 s = expiry - safety margin 5 s: no longer served
+  EXPECT_EQ(error_of([&] { (void)source->authorization_header(); }).code(), errc::http_status);
+  EXPECT_EQ(transport->request_count(), 3u);
+}
+
+TEST_F(SourceFixture, RenewalFailuresAndOnTokenExceptionsReachOnError) {
+  transport->push_json(500, "<html>down</html>");
+  transport->push_json(200, token_json("t1", 300));
+  std::mutex m;
+  std::vector<Error> errors;
+  TokenSourceOptions options;
+  options.random_fraction = [] { return 0.0; };
+  options.on_error = [&](const Error& e) {
+    std::lock_guard<std::mutex> lock(m);
+    errors.push_back(e);
+  };
+  options.on_token = [](const Token&) { throw std::runtime_error("disk full"); };
+  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  EXPECT_EQ(error_of([&] { (void)source->authorization_header(); }).code(), errc::http_status);
+  clock->advance(1s);
+  EXPECT_EQ(source->authorization_header(), "Bearer t1");  // on_token failed; the token is still used
+  std::lock_guard<std::mutex> lock(m);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].code(), errc::http_status);
+  EXPECT_EQ(errors[1].code(), errc::transport);
+  EXPECT_NE(errors[1].detail().find("disk full"), std::string::npos) << errors[1].what();
+}
+
+TEST(TokenSourceBackoff, JitterShortensEachBackoffByTheInjectedFraction) {
+  auto clock = std::make_shared<FakeClock>();
+  std::atomic<int> calls{0};
+  TokenSourceOptions options;
+  options.min_backoff = 4s;
+  options.backoff_jitter = 0.5;
+  options.random_fraction = [] { return 0.5; };  // each backoff is 75 % of the schedule
+  CachingTokenSource source(
+      [&](const std::shared_ptr<const Token>&, const oidc::CancelToken&) {
+        if (++calls < 3) throw Error(errc::connect, "token request", "refused");
+        Token t;
+        t.access_token = "ok";
+        t.received_at = clock->now();
+        t.expiry = t.received_at + 300s;
+        return t;
+      },
+      clock, options);
+  EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), errc::connect);
+  clock->advance(2999ms);
+  EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), errc::connect);
+  EXPECT_EQ(calls.load(), 1);
+  clock->advance(1ms);  // 3 s = 4 s * 0.75
+  EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), errc::connect);
+  EXPECT_EQ(calls.load(), 2);
+  clock->advance(5999ms);  // second backoff: 8 s * 0.75 = 6 s
+  EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), errc::connect);
+  clock->advance(1ms);
+  EXPECT_EQ(source.authorization_header(), "Bearer ok");
+  EXPECT_EQ(calls.load(), 3);
+}
+
+TEST(TokenSourceBackoff, FailuresThatCannotHealAreRetriedOnlyAfterMaxBackoff) {
+  for (const errc code : {errc::config, errc::insecure_url, errc::invalid_request}) {
+    auto clock = std::make_shared<FakeClock>();
+    std::atomic<int> calls{0};
+    TokenSourceOptions options;
+    options.random_fraction = [] { return 0.0; };
+    CachingTokenSource source(
+        [&](const std::shared_ptr<const Token>&, const oidc::CancelToken&) -> Token {
+          ++calls;
+          throw Error(code, "token request", "cannot heal");
+        },
+        clock, options);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), code);
+    clock->advance(options.min_backoff);  // a transient failure would be retried here
+    EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), code);
+    clock->advance(options.max_backoff - options.min_backoff - 1ms);
+    EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), code);
+    EXPECT_EQ(calls.load(), 1);
+    clock->advance(1ms);
+    EXPECT_EQ(error_of([&] { (void)source.authorization_header(); }).code(), code);
+    EXPECT_EQ(calls.load(), 2);
+  }
+}
+
+// --- Exception safety ------------------------------------------------------------------------------
+
+namespace {
+// Makes the next `n` renewal-thread starts fail as std::thread does under EAGAIN.
+class FailingThreadStarts {
+ public:
+  explicit FailingThreadStarts(int n) {
+    remaining() = n;
+    oidc::detail::token_source_thread_starter() = &start;
+  }
+  ~FailingThreadStarts() { oidc::detail::token_source_thread_starter() = nullptr; }
+  FailingThreadStarts(const FailingThreadStarts&) = delete;
+  FailingThreadStarts& operator=(const FailingThreadStarts&) = delete;
+
+ private:
+  static std::atomic<int>& remaining() {
+    static std::atomic<int> n{0};
+    return n;
+  }
+  static std::thread start(std::function<void()> body) {
+    if (remaining()-- > 0) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    return std::thread(std::move(body));
+  }
+};
+}  // namespace
+
+TEST_F(SourceFixture, FailedThreadStartIsAnOidcErrorAndTheNextCallRecovers) {
+  transport->push_json(200, token_json("t1", 300));
+  std::vector<errc> reported;
+  TokenSourceOptions options;
+  options.on_error = [&](const Error& e) { reported.push_back(e.code()); };
+  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  {
+    FailingThreadStarts fail(1);
+    const auto e = error_of([&] { (void)source->authorization_header(); });
+    EXPECT_EQ(e.code(), errc::transport);
+    EXPECT_NE(e.detail().find("renewal thread"), std::string::npos) << e.what();
+    EXPECT_EQ(transport->request_count(), 0u);
+    EXPECT_EQ(source->authorization_header(), "Bearer t1");  // no backoff, no wedge
+  }
+  EXPECT_EQ(reported, std::vector<errc>{errc::transport});
+  EXPECT_EQ(transport->request_count(), 1u);
+}
+
+namespace {
+// A clock that throws when read off the test's thread (that is, by the renewal thread) while armed.
+class HostileClock final : public oidc::Clock {
+ public:
+  [[nodiscard]] time_point now() const override {
+    if (armed && std::this_thread::get_id() != owner_) throw std::runtime_error("clock broke");
+    return inner.now();
+  }
+  bool sleep_for(duration d, const oidc::CancelToken& cancel) const override { return inner.sleep_for(d, cancel); }
+  FakeClock inner;
+  std::atomic<bool> armed{false};
+
+ private:
+  const std::thread::id owner_ = std::this_thread::get_id();
+};
+}  // namespace
+
+TEST(TokenSourceExceptionSafety, AClockThatThrowsOnTheRenewalThreadIsAFailedRenewal) {
+  auto clock = std::make_shared<HostileClock>();
+  clock->armed = true;
+  TokenSourceOptions options;
+  options.random_fraction = [] { return 0.0; };
+  CachingTokenSource source(
+      [clock](const std::shared_ptr<const Token>&, const oidc::CancelToken&) {
+        Token t;
+        t.access_token = "ok";
+        t.received_at = clock->inner.now();
+        t.expiry = t.received_at + 300s;
+        return t;
+      },
+      clock, options);
+  const auto e = error_of([&] { (void)source.authorization_header(); });  // the process lives on
+  EXPECT_EQ(e.code(), errc::transport);
+  EXPECT_NE(e.detail().find("clock broke"), std::string::npos) << e.what();
+  clock->armed = false;
+  clock->inner.advance(1s);
+  EXPECT_EQ(source.authorization_header(), "Bearer ok");
+}
+
+// --- Shutdown --------------------------------------------------------------------------------------
+
+namespace {
+Token early_window_token(const FakeClock& clock, const std::string& access) {
+  Token t;
+  t.access_token = access;
+  t.received_at = clock.now() - 250s;
+  t.expiry = clock.now() + 50s;  // renewal window opened 10 s ago, stale in 20 s
+  return t;
+}
+
+struct Shared {
+  std::mutex m;
+  std::condition_variable cv;
+  bool in_renew = false;
+  bool gate = false;
+  bool finished = false;
+  bool cancelled = false;
+  int tokens_seen = 0;
+  std::shared_ptr<CachingTokenSource> source;  // for the hook tests: the only owner
+  bool destroyed = false;
+
+  template <class P>
+  bool wait(P p) {
+    std::unique_lock<std::mutex> lock(m);
+    return cv.wait_for(lock, 30s, p);
+  }
+  template <class F>
+  void update(F f) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      f();
+    }
+    cv.notify_all();
+  }
+};
+}  // namespace
+
+TEST(TokenSourceShutdown, DestructorFiresCancelAndDoesNotWaitForTheRequest) {
+  auto clock = std::make_shared<FakeClock>();
+  auto shared = std::make_shared<Shared>();
+  TokenSourceOptions options;
+  options.initial = early_window_token(*clock, "initial");
+  options.on_token = [shared](const Token&) { shared->update([&] { ++shared->tokens_seen; }); };
+  // Captures by value: the renewal may outlive the source and this test's frame.
+  auto source = std::make_unique<CachingTokenSource>(
+      [shared, clock](const std::shared_ptr<const Token>&, const oidc::CancelToken& cancel) {
+        shared->update([&] { shared->in_renew = true; });
+        const bool cancelled = cancel.wait_for(30s);
+        std::unique_lock<std::mutex> lock(shared->m);
+        shared->cancelled = cancelled;
+        shared->cv.wait_for(lock, 30s, [&] { return shared->gate; });
+        shared->finished = true;
+        shared->cv.notify_all();
+        Token t;
+        t.access_token = "late";
+        t.received_at = clock->now();
+        t.expiry = t.received_at + 300s;
+        return t;
+      },
+      clock, options);
+  EXPECT_EQ(source->authorization_header(), "Bearer initial");  // starts the background renewal
+  ASSERT_TRUE(shared->wait([&] { return shared->in_renew; }));
+  source.reset();
+  shared->update([&] {
+    EXPECT_FALSE(shared->finished) << "the destructor waited for the renewal";
+    shared->gate = true;
+  });
+  ASSERT_TRUE(shared->wait([&] { return shared->finished; }));
+  std::lock_guard<std::mutex> lock(shared->m);
+  EXPECT_TRUE(shared->cancelled);
+  EXPECT_EQ(shared->tokens_seen, 0);  // no hook after the destructor returned
+}
+
+TEST(TokenSourceShutdown, DroppingTheLastReferenceInsideAHookIsSafe) {
+  for (const bool in_on_error : {false, true}) {
+    auto clock = std::make_shared<FakeClock>();
+    auto shared = std::make_shared<Shared>();
+    const auto destroy_from_hook = [shared] {
+      std::shared_ptr<CachingTokenSource> last;
+      {
+        std::lock_guard<std::mutex> lock(shared->m);
+        last = std::move(shared->source);
+      }
+      last.reset();  // ~CachingTokenSource on its own renewal thread
+      shared->update([&] { shared->destroyed = true; });
+    };
+    TokenSourceOptions options;
+    options.initial = early_window_token(*clock, "initial");
+    if (in_on_error) {
+      options.on_error = [destroy_from_hook](const Error&) { destroy_from_hook(); };
+    } else {
+      options.on_token = [destroy_from_hook](const Token&) { destroy_from_hook(); };
+    }
+    {
+      std::lock_guard<std::mutex> lock(shared->m);
+      shared->source = std::make_shared<CachingTokenSource>(
+          [in_on_error, clock](const std::shared_ptr<const Token>&, const oidc::CancelToken&) -> Token {
+            if (in_on_error) throw Error(errc::connect, "token request", "refused");
+            Token t;
+            t.access_token = "new";
+            t.received_at = clock->now();
+            t.expiry = t.received_at + 300s;
+            return t;
+          },
+          clock, options);
+      EXPECT_EQ(shared->source->authorization_header(), "Bearer initial");  // starts the renewal
+    }
+    EXPECT_TRUE(shared->wait([&] { return shared->destroyed; })) << "in_on_error " << in_on_error;
+  }
+}
+
+// --- Slots and invalidation ------------------------------------------------------------------------
+
+TEST(TokenSourceSlots, ASourceAtTheAddressOfADestroyedOneServesOnlyItsOwnToken) {
+  auto clock = std::make_shared<FakeClock>();
+  for (int i = 0; i < 50; ++i) {
+    TokenSourceOptions options;
+    options.initial = Token{};
+    options.initial->access_token = "tok-" + std::to_string(i);
+    options.initial->expiry = clock->now() + 3600s;
+    auto source = std::make_unique<CachingTokenSource>(
+        [](const std::shared_ptr<const Token>&, const oidc::CancelToken&) -> Token {
+          throw Error(errc::config, "test", "no renewal expected");
+        },
+        clock, options);
+    EXPECT_EQ(source->authorization_header(), "Bearer tok-" + std::to_string(i));
+    EXPECT_EQ(source->token()->access_token.expose(), "tok-" + std::to_string(i));
+  }
+}
+
+TEST_F(SourceFixture, InvalidateWithATokenDropsItOnlyWhileItIsCurrent) {
+  transport->push_json(200, token_json("t1", 300));
+  transport->push_json(200, token_json("t2", 300));
+  transport->push_json(200, token_json("t3", 300));
+  auto source = client().token_source(oidc::grants::client_credentials{});
+  const auto t1 = source->token();
+  source->invalidate(*t1);
+  EXPECT_EQ(source->authorization_header(), "Bearer t2");
+  source->invalidate(*t1);  // a late 401 for the old token: t2 stays
+  source->invalidate(*t1);
+  EXPECT_EQ(source->authorization_header(), "Bearer t2");
+  EXPECT_EQ(transport->request_count(), 2u);
+  Token copy = *source->token();  // a copy of the current token counts as it
+  source->invalidate(copy);
+  EXPECT_EQ(source->authorization_header(), "Bearer t3");
+  EXPECT_EQ(transport->request_count(), 3u);
 }
