@@ -98,6 +98,7 @@ TEST(AuthorizedTransport, RefusesPlainHttpToNonLoopbackHostsBeforeFetchingAToken
   auto api = std::make_shared<FakeTransport>();
   auto transport = oidc::make_authorized_transport(source, api);
   oidc::HttpRequest req;
+  req.method = "GET";
   req.url = "http://api.example.com/v1";
   try {
     (void)transport->send(req);
@@ -132,7 +133,7 @@ TEST(AuthorizedTransport, ConcurrentRefusalsOfOneTokenCauseOneRenewal) {
     const int n = ++issued;
     return oidc_testing::json_response(200, R"({"access_token":"t)" + std::to_string(n) + R"(","expires_in":300})");
   });
-  auto source = oidc::Client(c).token_source(oidc::grants::client_credentials{});
+  auto source = oidc::Client(c).token_source(oidc::grants::ClientCredentials{});
 
   // Answers 401 to t1 only once all threads have sent it, so every thread is refused with t1.
   std::mutex m;
@@ -157,6 +158,7 @@ TEST(AuthorizedTransport, ConcurrentRefusalsOfOneTokenCauseOneRenewal) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       oidc::HttpRequest req;
+      req.method = "GET";
       req.url = "https://api.example.com/v1";
       if (transport->send(req).status == 200) ++ok;
     });

@@ -381,7 +381,7 @@ TEST_P(LifetimeRule, ExactRequestsOverASimulatedHour) {
     const auto n = ++requests;
     return oidc_testing::json_response(200, token_json("t" + std::to_string(n), c.expires_in));
   });
-  auto source = Client(config).token_source(oidc::grants::client_credentials{});
+  auto source = Client(config).token_source(oidc::grants::ClientCredentials{});
   EXPECT_EQ(requests_in_an_hour(*clock, *source, [&] { return requests.load(); }), c.requests)
       << "expires_in " << c.expires_in;
 }
@@ -437,7 +437,7 @@ TEST_F(SourceFixture, ValidTokenIsServedWhileRenewalFailsUntilExpiryMinusTheSafe
   TokenSourceOptions options;
   options.min_backoff = 30s;
   options.random_fraction = [] { return 0.0; };
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");
   clock->advance(245s);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");  // early renewal fails: backoff to 275 s
@@ -467,7 +467,7 @@ TEST_F(SourceFixture, RenewalFailuresAndOnTokenExceptionsReachOnError) {
     errors.push_back(e);
   };
   options.on_token = [](const Token&) { throw std::runtime_error("disk full"); };
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   EXPECT_EQ(error_of([&] { (void)source->authorization_header(); }).code(), errc::http_status);
   clock->advance(1s);
   EXPECT_EQ(source->authorization_header(), "Bearer t1");  // on_token failed; the token is still used
@@ -564,7 +564,7 @@ TEST_F(SourceFixture, FailedThreadStartIsAnOidcErrorAndTheNextCallRecovers) {
   std::vector<errc> reported;
   TokenSourceOptions options;
   options.on_error = [&](const Error& e) { reported.push_back(e.code()); };
-  auto source = client().token_source(oidc::grants::client_credentials{}, options);
+  auto source = client().token_source(oidc::grants::ClientCredentials{}, options);
   {
     FailingThreadStarts fail(1);
     const auto e = error_of([&] { (void)source->authorization_header(); });
@@ -751,7 +751,7 @@ TEST_F(SourceFixture, InvalidateWithATokenDropsItOnlyWhileItIsCurrent) {
   transport->push_json(200, token_json("t1", 300));
   transport->push_json(200, token_json("t2", 300));
   transport->push_json(200, token_json("t3", 300));
-  auto source = client().token_source(oidc::grants::client_credentials{});
+  auto source = client().token_source(oidc::grants::ClientCredentials{});
   const auto t1 = source->token();
   source->invalidate(*t1);
   EXPECT_EQ(source->authorization_header(), "Bearer t2");
