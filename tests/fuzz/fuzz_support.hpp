@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,10 +62,20 @@ inline void check_error(const oidc::Error& e) {
 }
 
 // The forms in which a server may echo a value back: as sent, form-encoded, JSON-escaped.
+// JSON can only carry a secret that is valid UTF-8: for any other, a server's JSON encoder fails or
+// substitutes U+FFFD, which is not an echo of the secret but of another string.
+inline std::optional<std::string> json_escaped(std::string_view secret) {
+  try {
+    const auto quoted = nlohmann::json(std::string(secret)).dump();
+    return quoted.substr(1, quoted.size() - 2);
+  } catch (const nlohmann::json::type_error&) {
+    return std::nullopt;
+  }
+}
+
 inline std::vector<std::string> encodings_of(std::string_view secret) {
   std::vector<std::string> out{std::string(secret), oidc::detail::form_encode_component(secret)};
-  const auto quoted = nlohmann::json(std::string(secret)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  out.push_back(quoted.substr(1, quoted.size() - 2));
+  if (auto escaped = json_escaped(secret)) out.push_back(std::move(*escaped));
   return out;
 }
 

@@ -55,10 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (in.ConsumeIntegralInRange<int>(0, 2)) {
       case 0: pieces.push_back(secret); break;
       case 1: pieces.push_back(oidc::detail::form_encode_component(secret)); break;
-      default: {
-        const auto quoted = nlohmann::json(secret).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        pieces.push_back(quoted.substr(1, quoted.size() - 2));
-      }
+      default: pieces.push_back(oidc_fuzz::json_escaped(secret).value_or(secret));
     }
   }
   std::string body;

@@ -98,7 +98,9 @@ inline nlohmann::json parse_oauth_response(const HttpResponse& r, const std::str
     if (body.failure == JsonFailure::not_json) throw_malformed(errc::parse, r, operation, body.problem, secrets);
     const auto ct = r.headers.get("Content-Type");
     throw_malformed(errc::parse, r, operation,
-                    "expected a JSON object, got " + (ct ? "Content-Type " + *ct : std::string("no Content-Type")),
+                    // The header is server text like the body: masked, escaped and bounded.
+                    "expected a JSON object, got " +
+                        (ct ? "Content-Type " + redacted_text(*ct, secrets, 100) : std::string("no Content-Type")),
                     secrets);
   }
   return std::move(*body.object);
