@@ -404,6 +404,30 @@ TEST_F(HostileServer, LifetimesAreRangeCheckedAndCauseNoRequestStorm) {
   }
 }
 
+// A lifetime at or under the skew (30 s by default) is a valid RFC 6749 answer, but the cache then
+// finds each fresh token stale on arrival and renews again inside the same token() call, without
+// backoff (only failures back off). The server answers 20 such tokens and then a 3600-s one, so a
+// storm ends (no hang: against a server that always answers so, token() never returns) and shows
+// as the number of requests ONE token() call made.
+TEST_F(HostileServer, ShortLifetimeCausesNoRequestStormInOneCall) {
+  for (const char* expires_in : {"1", "30"}) {
+    SCOPED_TRACE(std::string("expires_in ") + expires_in);
+    MisbehavingServer storm(MisbehavingServer::json(200, token_body("LongTok1", R"("expires_in":3600)")));
+    for (int i = 0; i < 20; ++i)
+      storm.push(MisbehavingServer::json(200, token_body("ShortTk1", std::string(R"("expires_in":)") + expires_in)));
+    auto cfg = config(ClientAuthMethod::client_secret_basic, &storm);
+    auto source = oidc::Client(cfg).token_source(oidc::grants::ClientCredentials{});
+    try {
+      (void)source->token();
+    } catch (const oidc::Error& e) {  // refusing a too-short token would be a fine answer too
+      EXPECT_TRUE(is_clean(e, credentials({"ShortTk1"})));
+    }
+    source.reset();
+    EXPECT_LE(storm.requests().size(), 2u) << "one token() call made " << storm.requests().size()
+                                           << " token requests";
+  }
+}
+
 // ---- 6. Escape sequences and URIs ------------------------------------------------------------------
 
 TEST_F(HostileServer, EscapeSequencesInErrorTextAreEscaped) {
