@@ -409,3 +409,22 @@ TEST(RedactionProperty, NoGeneratedSecretSurvivesAnyEchoForm) {
     }
   }
 }
+
+TEST(RedactionAttacks, SecretCutByTheEndOfTheBodyIsMasked) {
+  const std::string secret = "p&ss%w+rd 42";
+  // A server (or the size cap) cut the body in the middle of an echo of the secret.
+  for (std::size_t keep = 4; keep < secret.size(); ++keep) {
+    const std::string body = "got [redacted] and " + secret.substr(0, keep);
+    const auto out = redacted_snippet(body, {secret});
+    EXPECT_EQ(out.find(secret.substr(0, keep)), std::string::npos) << out;
+    EXPECT_NE(out.find("got"), std::string::npos) << out;  // the rest of the text is kept
+  }
+  // Short tails are not guesses at a secret: "p&s" alone stays.
+  EXPECT_NE(redacted_snippet("tail p&s", {secret}).find("p&s"), std::string::npos);
+}
+
+TEST(RedactionAttacks, CredentialNameGluedToPrecedingBytesIsStillACredentialName) {
+  const auto out = redacted_snippet(std::string("\x01\x1b[2Jaccess_token=Sh0rtTk8&x=1"), {});
+  EXPECT_EQ(out.find("Sh0rtTk8"), std::string::npos) << out;
+  EXPECT_NE(out.find("x=1"), std::string::npos) << out;
+}

@@ -291,13 +291,21 @@ inline Layer percent_decoded(const Layer& parent, bool plus_is_space) {
   return out.finish();
 }
 
-// Every occurrence of each form, overlapping ones included.
+// Every occurrence of each form, overlapping ones included, and a form cut by the end of the text
+// (a server or the transport's size cap truncated the body mid-echo): its first 4 or more bytes
+// at the very end are masked too.
 inline void mark_forms(const Layer& layer, const std::vector<std::string>& forms, MaskSet& set) {
+  static constexpr std::size_t min_cut_prefix = 4;
   const auto text = layer.text();
   for (const auto& form : forms) {
     if (form.empty()) continue;
     for (auto at = text.find(form); at != std::string_view::npos; at = text.find(form, at + 1))
       layer.mark(set, at, at + form.size());
+    for (std::size_t k = std::min(form.size() - 1, text.size()); k >= min_cut_prefix; --k)
+      if (text.compare(text.size() - k, k, form, 0, k) == 0) {
+        layer.mark(set, text.size() - k, text.size());
+        break;
+      }
     set.merge();
   }
 }
@@ -322,13 +330,17 @@ inline constexpr ByteClass byte_class = make_byte_class();
 
 inline bool is_space(char c) noexcept { return byte_class.space[static_cast<unsigned char>(c)]; }
 
-// Case-insensitive is_sensitive_name.
+// Case-insensitive is_sensitive_name, of the name or of any of its suffixes: in binary or garbled
+// text a credential name may be glued to the bytes before it ("\x1b[2Jaccess_token=..."). Masking
+// a "barcode=" value too is the cheaper mistake.
 inline bool names_credential(std::string_view name) {
   std::array<char, 24> lower{};
   if (name.empty() || name.size() > lower.size()) return false;
   for (std::size_t k = 0; k < name.size(); ++k)
     lower[k] = (name[k] >= 'A' && name[k] <= 'Z') ? static_cast<char>(name[k] - 'A' + 'a') : name[k];
-  return is_sensitive_name(std::string_view(lower.data(), name.size()));
+  for (std::size_t from = 0; from < name.size(); ++from)
+    if (is_sensitive_name(std::string_view(lower.data() + from, name.size() - from))) return true;
+  return false;
 }
 
 // The name ending just before `end`, and where it starts.
