@@ -32,16 +32,6 @@ class RefreshRefusal : public oidc_testing::ProviderFixture {
     r.content_type.clear();  // no Content-Type, no body
     return r;
   }
-
-  ClientConfig device_client_config() const {
-    ClientConfig c;
-    c.device_authorization_endpoint = provider.device_endpoint();
-    c.token_endpoint = provider.token_endpoint();
-    c.client_id = str(LocalProvider::kDeviceClientId);
-    c.transport = oidc::make_curl_transport();
-    c.clock = clock;
-    return c;
-  }
 };
 
 }  // namespace

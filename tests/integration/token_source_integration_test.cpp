@@ -49,16 +49,6 @@ class TokenSourceIntegration : public oidc_testing::ProviderFixture {
     return c;
   }
 
-  ClientConfig device_client_config() const {
-    ClientConfig c;
-    c.device_authorization_endpoint = provider.device_endpoint();
-    c.token_endpoint = provider.token_endpoint();
-    c.client_id = str(LocalProvider::kDeviceClientId);
-    c.transport = oidc::make_curl_transport();
-    c.clock = clock;
-    return c;
-  }
-
   // A completed device login (the provider approves on the first poll).
   Token device_login(const Client& client) {
     provider.auto_approve_after_polls(0);

@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "fake_clock.hpp"
+#include "oidc/client.hpp"
+#include "oidc/curl_transport.hpp"
 #include "local_provider.hpp"
 
 namespace oidc_testing {
@@ -24,6 +26,17 @@ class ProviderFixture : public ::testing::Test {
   LocalProvider provider;
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   bool expect_no_rejections = true;
+
+  // The provider's public device client over the real libcurl transport and the fake clock.
+  oidc::ClientConfig device_client_config() const {
+    oidc::ClientConfig c;
+    c.device_authorization_endpoint = provider.device_endpoint();
+    c.token_endpoint = provider.token_endpoint();
+    c.client_id = str(LocalProvider::kDeviceClientId);
+    c.transport = oidc::make_curl_transport();
+    c.clock = clock;
+    return c;
+  }
 
   void TearDown() override {
     if (!expect_no_rejections) return;
