@@ -76,6 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto out = oidc::detail::redacted_snippet(body, views);
   if (out.size() >= 3 && out.compare(out.size() - 3, 3, "...") == 0) out.resize(out.size() - 3);
   for (const auto& secret : secrets)
+    // The excerpt doubles every backslash (detail::printable), so a secret made only of backslashes
+    // would be "found" in the escaper's own output: not a leak.
+    if (secret.find_first_not_of('\\') != std::string::npos)
     for (const auto& form : oidc_fuzz::encodings_of(secret))
       if (form.size() >= 4)
         oidc_fuzz::check(out.find(form) == std::string::npos, "no secret survives in redacted_snippet()",
