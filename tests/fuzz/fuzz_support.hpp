@@ -73,6 +73,26 @@ inline std::optional<std::string> json_escaped(std::string_view secret) {
   }
 }
 
+// The inverse of detail::printable: "\\" is one backslash, "\xNN" one byte, all else as is. The
+// escaping is a prefix code read left to right, so this recovers exactly what was escaped, and a
+// leak check on the result cannot be fooled by the escaper's own backslashes.
+inline std::string unprintable(std::string_view s) {
+  auto hex = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\\') {
+      out += '\\';
+      ++i;
+    } else if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x') {
+      out += static_cast<char>(hex(s[i + 2]) * 16 + hex(s[i + 3]));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 inline std::vector<std::string> encodings_of(std::string_view secret) {
   std::vector<std::string> out{std::string(secret), oidc::detail::form_encode_component(secret)};
   if (auto escaped = json_escaped(secret)) out.push_back(std::move(*escaped));

@@ -32,3 +32,11 @@ TEST(RedactedSnippet, TruncatesLongBodies) {
 TEST(RedactedSnippet, ControlCharactersAreEscaped) {
   EXPECT_EQ(redacted_snippet(std::string("a\x01" "b"), {}), "a\\x01b");
 }
+
+// Found by fuzz_redact: percent-decoding reads "%4A%2BA" as "J+A", so a form-encoded secret after a
+// stray '%' escaped both the decoded and the literal search. Encoded forms are searched as they are.
+TEST(RedactedSnippet, FormEncodedSecretAfterAStrayPercentIsMasked) {
+  const std::vector<std::string_view> secrets{"4A+A"};
+  EXPECT_EQ(oidc::detail::redacted_snippet("x=%4A%2BA", secrets), "x=%[redacted]");
+  EXPECT_EQ(oidc::detail::redacted_snippet("x=%4A%2bA", secrets), "x=%[redacted]");
+}

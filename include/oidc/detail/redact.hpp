@@ -506,6 +506,20 @@ struct Forms {
     for (auto s : secrets) {
       if (s.empty()) continue;
       list.emplace_back(s);
+      // Decoding reads "%4A%2BA" (a stray '%' before the form-encoded "4A+A") as "J+A", so the
+      // encoded forms are searched as they are too, in both hex cases.
+      std::string encoded = form_encode_component(s);
+      if (encoded != s) {
+        std::string lower = encoded;
+        for (std::size_t i = 0; i + 2 < lower.size(); ++i)
+          if (lower[i] == '%') {
+            for (std::size_t k = i + 1; k <= i + 2; ++k)
+              if (lower[k] >= 'A' && lower[k] <= 'F') lower[k] = static_cast<char>(lower[k] - 'A' + 'a');
+            i += 2;
+          }
+        list.push_back(std::move(encoded));
+        list.push_back(std::move(lower));
+      }
       add_base64_forms(s, list);
     }
     std::sort(list.begin(), list.end());
