@@ -1,0 +1,230 @@
+// node oidc-provider (an independently written, certified OpenID Provider) configured for the
+// library's interop suite: one client per grant and authentication method, served over HTTPS on
+// 127.0.0.1 with a certificate of the test's own CA.
+//
+//   node provider.mjs --state DIR
+//
+// DIR must hold server.pem and server.key (tests/interop/start-provider.sh makes them). Once
+// listening, the program writes DIR/provider.json: {"issuer", "port", "pid"}; it runs until
+// SIGTERM. Everything it adds to oidc-provider is marked "FIXTURE" below and listed in README.md.
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+
+import Provider, { errors } from 'oidc-provider';
+
+const args = process.argv.slice(2);
+const stateIndex = args.indexOf('--state');
+if (stateIndex < 0 || !args[stateIndex + 1]) {
+  console.error('usage: node provider.mjs --state DIR');
+  process.exit(2);
+}
+const stateDir = path.resolve(args[stateIndex + 1]);
+
+// The accounts of the custom password grant. The dev login pages accept any login.
+const USERS = new Map([['alice', 'wonderland-7'], ['bob', 'builder-42']]);
+
+// Clients the tests use; secrets are test fixtures. tests/interop/interop_support.hpp names them.
+const loopbackRedirects = ['http://127.0.0.1/callback'];
+const clients = [
+  // Client credentials, both secret methods (RFC 6749 §2.3.1).
+  {
+    client_id: 'cc-basic', client_secret: 'cc-basic-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read api:write',
+  },
+  {
+    client_id: 'cc-post', client_secret: 'cc-post-secret', token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read api:write',
+  },
+  // A secret with every character RFC 6749 Appendix B encoding changes in a Basic credential.
+  {
+    client_id: 'cc-special', client_secret: 'p@ss:w+rd/%20&=? ~', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read',
+  },
+  // Access tokens that live SHORT_TTL seconds: real expiry within a test.
+  {
+    client_id: 'cc-short', client_secret: 'cc-short-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read',
+  },
+  // Resource owner password (the custom grant below), with refresh tokens.
+  {
+    client_id: 'ropc', client_secret: 'ropc-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['password', 'refresh_token'], response_types: [], redirect_uris: [],
+    scope: 'openid offline_access api:read',
+  },
+  // Public device clients (RFC 8628); device-short's device codes expire after SHORT_TTL seconds.
+  {
+    client_id: 'device', token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: [], redirect_uris: [],
+    scope: 'openid offline_access api:read',
+  },
+  {
+    client_id: 'device-short', token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], response_types: [], redirect_uris: [],
+    scope: 'openid api:read',
+  },
+  // Authorization code, PKCE S256 required for both (pkce.required below).
+  {
+    client_id: 'web', client_secret: 'web-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: loopbackRedirects,
+    scope: 'openid offline_access api:read',
+  },
+  {
+    client_id: 'native', token_endpoint_auth_method: 'none', application_type: 'native',
+    grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: loopbackRedirects,
+    scope: 'openid offline_access api:read',
+  },
+  // The resource server's own client, for introspection.
+  {
+    client_id: 'resource-server', client_secret: 'resource-server-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: [], response_types: [], redirect_uris: [],
+  },
+];
+
+const SHORT_TTL = 4;       // seconds: cc-short access tokens, device-short device codes
+const API = 'https://api.interop.test';  // the one resource indicator (RFC 8707) it knows
+const DEVICE_INTERVAL = 5; // RFC 8628 §3.2 default; oidc-provider sends no `interval`
+
+const configuration = {
+  clients,
+  scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+  claims: { openid: ['sub'], profile: ['name'] },
+  cookies: { keys: ['interop-cookie-key-not-a-secret'] },
+  async findAccount(_ctx, sub) {
+    return { accountId: sub, async claims() { return { sub, name: `user ${sub}` }; } };
+  },
+  pkce: { required: () => true },
+  rotateRefreshToken: true,
+  ttl: {
+    AccessToken: (_ctx, _token, client) => (client?.clientId === 'cc-short' ? SHORT_TTL : 600),
+    ClientCredentials: (_ctx, _token, client) => (client?.clientId === 'cc-short' ? SHORT_TTL : 600),
+    DeviceCode: (_ctx, _code, client) => (client?.clientId === 'device-short' ? SHORT_TTL : 600),
+    RefreshToken: 3600,
+    Grant: 3600,
+    Interaction: 600,
+    Session: 3600,
+    IdToken: 600,
+    AuthorizationCode: 60,
+  },
+  features: {
+    devInteractions: { enabled: true },
+    deviceFlow: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async () => undefined,
+      useGrantedResource: async () => false,
+      async getResourceServerInfo(_ctx, indicator) {
+        if (indicator !== API) throw new errors.InvalidTarget();
+        return { scope: 'api:read api:write', audience: API, accessTokenTTL: 600, accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } } };
+      },
+    },
+  },
+};
+
+// FIXTURE: the resource owner password grant (RFC 6749 §4.3), which oidc-provider does not ship,
+// through its extension-grant API. Issues an access token for the user (usable at userinfo) and,
+// with offline_access, a rotating refresh token the built-in refresh grant accepts.
+function passwordGrant(provider) {
+  return async function passwordGrantHandler(ctx) {
+    const { username, password, scope } = ctx.oidc.params;
+    if (!username || !password) throw new errors.InvalidRequest('username and password are required');
+    if (USERS.get(username) !== password) throw new errors.InvalidGrant('invalid username or password');
+    const { client } = ctx.oidc;
+    const requested = (scope || 'openid').split(' ').filter(Boolean);
+    const allowed = new Set((client.scope || '').split(' '));
+    const unknown = requested.filter((s) => !allowed.has(s));
+    if (unknown.length) throw new errors.InvalidScope('requested scope is not allowed', unknown.join(' '));
+    const scopes = requested.join(' ');
+
+    const grant = new provider.Grant({ accountId: username, clientId: client.clientId });
+    grant.addOIDCScope(scopes);
+    const grantId = await grant.save();
+    const at = new provider.AccessToken({ accountId: username, client, grantId, scope: scopes, gty: 'password' });
+    const body = { access_token: await at.save(), token_type: 'Bearer', expires_in: at.expiration, scope: scopes };
+    if (requested.includes('offline_access') && client.grantTypeAllowed('refresh_token')) {
+      const rt = new provider.RefreshToken({
+        accountId: username, client, grantId, scope: scopes, gty: 'password', rotations: 0,
+        iiat: Math.floor(Date.now() / 1000),
+      });
+      body.refresh_token = await rt.save();
+    }
+    ctx.body = body;
+  };
+}
+
+// FIXTURE: RFC 8628 §3.5 slow_down. oidc-provider never sends it (nor an `interval`), so a poll of
+// a pending device code sooner than DEVICE_INTERVAL after the previous poll of that code is
+// answered slow_down instead of authorization_pending; the code's state is the same either way.
+function slowDown() {
+  const lastPoll = new Map();
+  return async function slowDownMiddleware(ctx, next) {
+    await next();
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 400 || ctx.body?.error !== 'authorization_pending') return;
+    const code = ctx.oidc.params?.device_code;
+    if (!code) return;
+    const now = Date.now();
+    const last = lastPoll.get(code);
+    lastPoll.set(code, now);
+    if (last !== undefined && now - last < DEVICE_INTERVAL * 1000) {
+      ctx.body = { error: 'slow_down', error_description: `poll at most every ${DEVICE_INTERVAL} seconds` };
+    }
+  };
+}
+
+// FIXTURE: counters the tests read at GET /__test/stats: token endpoint requests per client and
+// grant type, successful or not, to prove "one request per expiry" from the provider's side.
+function statsRecorder() {
+  const counts = {};
+  const middleware = async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      if (ctx.oidc?.route === 'token') {
+        const key = `${ctx.oidc.client?.clientId ?? '?'} ${ctx.oidc.params?.grant_type ?? '?'}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+    }
+  };
+  return { counts, middleware };
+}
+
+const key = fs.readFileSync(path.join(stateDir, 'server.key'));
+const cert = fs.readFileSync(path.join(stateDir, 'server.pem'));
+const server = https.createServer({ key, cert });
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `https://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, configuration);
+  provider.registerGrantType('password', passwordGrant(provider), ['username', 'password', 'scope'], []);
+  const stats = statsRecorder();
+  provider.use(stats.middleware);
+  provider.use(slowDown());
+  provider.on('server_error', (_ctx, err) => console.error('server_error', err));
+
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.method === 'GET' && req.url === '/__test/stats') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(stats.counts));
+      return;
+    }
+    callback(req, res);
+  });
+
+  const info = path.join(stateDir, 'provider.json');
+  fs.writeFileSync(`${info}.tmp`, JSON.stringify({ issuer, port, pid: process.pid }));
+  fs.renameSync(`${info}.tmp`, info);  // readers never see half a file
+  console.log(`oidc-provider ${issuer} (pid ${process.pid})`);
+});
+
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();  // idle keep-alive connections would hold close() open
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
