@@ -9,10 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -31,10 +33,14 @@ inline constexpr ClientSpec kCcBasic{"cc-basic", "cc-basic-secret", oidc::Client
 inline constexpr ClientSpec kCcPost{"cc-post", "cc-post-secret", oidc::ClientAuthMethod::client_secret_post};
 // Every character RFC 6749 Appendix B encoding changes in a Basic credential.
 inline constexpr ClientSpec kCcSpecial{"cc-special", "p@ss:w+rd/%20&=? ~", oidc::ClientAuthMethod::client_secret_basic};
-// Access tokens live kShortTtl seconds.
+// Access tokens live kShortTtl seconds (two clients, so that tests counting requests never share one).
 inline constexpr ClientSpec kCcShort{"cc-short", "cc-short-secret", oidc::ClientAuthMethod::client_secret_basic};
+inline constexpr ClientSpec kCcShortB{"cc-short-b", "cc-short-b-secret", oidc::ClientAuthMethod::client_secret_basic};
 // The custom password grant; scope "openid offline_access api:read"; rotating refresh tokens.
 inline constexpr ClientSpec kRopc{"ropc", "ropc-secret", oidc::ClientAuthMethod::client_secret_basic};
+// The same as kRopc, for the userinfo / authorized-transport tests alone (their request counts).
+inline constexpr ClientSpec kRopcUserinfo{"ropc-userinfo", "ropc-userinfo-secret",
+                                          oidc::ClientAuthMethod::client_secret_basic};
 // Public device clients; device-short's device codes expire after kShortTtl seconds.
 inline constexpr ClientSpec kDevice{"device", "", oidc::ClientAuthMethod::none};
 inline constexpr ClientSpec kDeviceShort{"device-short", "", oidc::ClientAuthMethod::none};
@@ -109,6 +115,10 @@ class Provider {
   std::string state_dir_, issuer_, ca_file_;
   nlohmann::json metadata_;
 };
+
+// The one way an interop test waits: for the provider's real clock (a token or device code to
+// expire, a polling interval to pass). Unit and integration tests use injected time instead.
+inline void wait_for_provider_clock(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 // A plain HTTPS exchange with the provider, outside the library: {status, body}.
 struct RawResponse {

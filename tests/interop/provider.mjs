@@ -46,9 +46,20 @@ const clients = [
     client_id: 'cc-short', client_secret: 'cc-short-secret', token_endpoint_auth_method: 'client_secret_basic',
     grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read',
   },
-  // Resource owner password (the custom grant below), with refresh tokens.
+  // A second short-lived client, so that two tests counting requests never share one.
+  {
+    client_id: 'cc-short-b', client_secret: 'cc-short-b-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read',
+  },
+  // Resource owner password (the custom grant below), with refresh tokens; ropc-userinfo is the
+  // same, for the userinfo tests alone.
   {
     client_id: 'ropc', client_secret: 'ropc-secret', token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['password', 'refresh_token'], response_types: [], redirect_uris: [],
+    scope: 'openid offline_access api:read',
+  },
+  {
+    client_id: 'ropc-userinfo', client_secret: 'ropc-userinfo-secret', token_endpoint_auth_method: 'client_secret_basic',
     grant_types: ['password', 'refresh_token'], response_types: [], redirect_uris: [],
     scope: 'openid offline_access api:read',
   },
@@ -81,7 +92,8 @@ const clients = [
   },
 ];
 
-const SHORT_TTL = 4;       // seconds: cc-short access tokens, device-short device codes
+const SHORT_TTL = 4;       // seconds: cc-short(-b) access tokens, device-short device codes
+const shortLived = (client) => client?.clientId === 'cc-short' || client?.clientId === 'cc-short-b';
 const API = 'https://api.interop.test';  // the one resource indicator (RFC 8707) it knows
 const DEVICE_INTERVAL = 5; // RFC 8628 §3.2 default; oidc-provider sends no `interval`
 
@@ -96,8 +108,8 @@ const configuration = {
   pkce: { required: () => true },
   rotateRefreshToken: true,
   ttl: {
-    AccessToken: (_ctx, _token, client) => (client?.clientId === 'cc-short' ? SHORT_TTL : 600),
-    ClientCredentials: (_ctx, _token, client) => (client?.clientId === 'cc-short' ? SHORT_TTL : 600),
+    AccessToken: (_ctx, _token, client) => (shortLived(client) ? SHORT_TTL : 600),
+    ClientCredentials: (_ctx, _token, client) => (shortLived(client) ? SHORT_TTL : 600),
     DeviceCode: (_ctx, _code, client) => (client?.clientId === 'device-short' ? SHORT_TTL : 600),
     RefreshToken: 3600,
     Grant: 3600,
