@@ -5,7 +5,7 @@
 #
 #   demo   compiler, CMake, libcurl, nlohmann-json, cpp-httplib (the embedded provider)
 #   test   demo + GoogleTest/GoogleMock + Google Benchmark + clang with its sanitizer and libFuzzer
-#          runtimes (the default)
+#          runtimes, and Node.js + npm when the commands are missing (the interop suite) (the default)
 #   bench  same as test
 #
 # Idempotent and quiet: when every package is already installed it does not touch apt at all;
@@ -29,6 +29,13 @@ case "$profile" in
 esac
 # ThreadSanitizer with g++ needs libtsan2, which g++ already pulls in (g++-12 -> libgcc-12-dev).
 packages+=("$@")
+# The interop suite (tests/interop) runs node oidc-provider. Node.js is looked for as a command,
+# not a package: an image's own Node (NodeSource, nvm) must not be replaced by Debian's. Debian 12's
+# nodejs is 18, too old for oidc-provider 9; tests/interop/CMakeLists.txt reports that.
+node_missing=0
+if [[ $profile == test ]] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+  node_missing=1
+fi
 
 if [[ "${OIDC_SKIP_SETUP:-0}" == 1 ]]; then
   exit 0
@@ -46,6 +53,7 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [[ "$status" == installed ]] || missing+=("$p")
 done
+((node_missing)) && missing+=(nodejs npm)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()
