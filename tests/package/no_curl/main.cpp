@@ -1,4 +1,4 @@
-// Consumer of oidc built without libcurl: the application's own transport (here a lambda with a
+// Consumer of oidc built without libcurl and without OpenSSL: the application's own transport (here a lambda with a
 // canned token response) is the only way to reach the server, and a Client without one must fail
 // with errc::config instead of silently needing libcurl. Exits non-zero on any mismatch.
 #include <oidc/oidc.hpp>
@@ -35,6 +35,19 @@ int main() {
   } catch (const std::exception& e) {
     check(false, std::string("client_credentials threw: ") + e.what());
   }
+
+  // Built without OpenSSL too: no CSPRNG of its own, and it says so rather than guessing.
+  check(!oidc::crypto_available(), "crypto_available() is true in a library built with OIDC_WITH_OPENSSL=OFF");
+  try {
+    (void)oidc::make_pkce();
+    check(false, "make_pkce() worked without a CSPRNG");
+  } catch (const oidc::Error& e) {
+    check(e.code() == oidc::errc::config, std::string("make_pkce: expected errc::config, got: ") + e.what());
+  }
+  // A verifier the application made itself still gets its challenge... only with SHA-256, which
+  // is OpenSSL's too: the plain method is what remains, on explicit request.
+  const auto own = oidc::pkce_from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", oidc::PkceMethod::plain);
+  check(own.challenge == "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "plain challenge is the verifier");
 
   if (consumer::failures != 0) return 1;
   std::cout << "no_curl consumer: OK\n";
