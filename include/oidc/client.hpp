@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "oidc/authorization_request.hpp"
+#include "oidc/authorization_response.hpp"
 #include "oidc/cancel.hpp"
 #include "oidc/client_auth.hpp"
 #include "oidc/clock.hpp"
@@ -18,6 +20,7 @@
 #include "oidc/detail/request.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
+#include "oidc/grants/authorization_code.hpp"
 #include "oidc/grants/client_credentials.hpp"
 #include "oidc/grants/device_code.hpp"
 #include "oidc/grants/password.hpp"
@@ -149,6 +152,90 @@ class Client {
       progress.remaining = std::chrono::duration_cast<seconds>(deadline - clock().now());
       if (options.on_pending) options.on_pending(progress);
     }
+  }
+
+  // RFC 6749 §4.1.1: the authorization request for the user's browser, with a fresh state, a nonce
+  // when the scope has openid, and PKCE S256 (RFC 7636) unless told otherwise. With a
+  // pushed_authorization_request_endpoint configured the parameters are POSTed there first
+  // (RFC 9126, with client authentication) and the URL carries only client_id and request_uri.
+  // Throws errc::config for a missing endpoint or redirect_uri, a reserved or repeated parameter in
+  // `extra`, or require_pushed_authorization_requests without a PAR endpoint.
+  [[nodiscard]] AuthorizationRequest authorization_request(AuthorizationOptions options) const {
+    const std::string operation = "authorization request";
+    const auto& cfg = config();
+    if (cfg.authorization_endpoint.empty()) throw Error(errc::config, operation, "no authorization_endpoint configured");
+    detail::require_secure_url(cfg.authorization_endpoint, cfg.allow_insecure_http, operation);
+    if (const auto problem = detail::redirect_uri_problem(options.redirect_uri))
+      throw Error(errc::config, operation, *problem);
+    if (!options.scope.empty() && !detail::is_scope(options.scope))
+      throw Error(errc::config, operation, "scope is not space-separated RFC 6749 scope-tokens");
+    for (const auto& r : options.resource)
+      if (r.find("://") == std::string::npos || r.find('#') != std::string::npos)
+        throw Error(errc::config, operation, "a resource is an absolute URI without a fragment (RFC 8707 §2)");
+    for (const auto& [name, unused] : options.extra)
+      if (detail::is_reserved_authorization_parameter(name))
+        throw Error(errc::config, operation, "parameter '" + name + "' is set through AuthorizationOptions");
+    for (const auto* value : {&options.state, &options.nonce})
+      if (!value->empty() && !detail::is_vschar_string(*value))
+        throw Error(errc::config, operation, "state and nonce are printable ASCII");
+
+    AuthorizationRequest req;
+    req.state_ = options.state.empty() ? detail::random_token() : std::move(options.state);
+    if (detail::has_scope_token(options.scope, "openid"))
+      req.nonce_ = options.nonce.empty() ? detail::random_token() : std::move(options.nonce);
+    Pkce pkce = options.pkce ? std::move(*options.pkce) : make_pkce(options.pkce_method);
+    req.redirect_uri_ = std::move(options.redirect_uri);
+    req.resource_ = std::move(options.resource);
+
+    Params params{{"response_type", "code"}, {"client_id", cfg.client_id}, {"redirect_uri", req.redirect_uri_}};
+    if (!options.scope.empty()) params.emplace_back("scope", options.scope);
+    params.emplace_back("state", req.state_);
+    if (!req.nonce_.empty()) params.emplace_back("nonce", req.nonce_);
+    params.emplace_back("code_challenge", pkce.challenge);
+    params.emplace_back("code_challenge_method", to_string(pkce.method));
+    for (const auto& r : req.resource_) params.emplace_back("resource", r);
+    params.insert(params.end(), options.extra.begin(), options.extra.end());
+    req.code_verifier_ = std::move(pkce.verifier);
+
+    if (cfg.pushed_authorization_request_endpoint.empty()) {
+      if (cfg.require_pushed_authorization_requests)
+        throw Error(errc::config, operation,
+                    "the server requires pushed authorization requests and no pushed_authorization_request_endpoint is "
+                    "configured");
+      req.url_ = detail::authorization_url(cfg.authorization_endpoint, params, operation);
+      return req;
+    }
+    // RFC 9126 §2.1: the same parameters, authenticated like a token request. client_id goes with
+    // the client authentication, as at the token endpoint.
+    params.erase(params.begin() + 1);
+    const std::string par_operation = "pushed authorization request";
+    const auto response = post_to(cfg.pushed_authorization_request_endpoint, "pushed_authorization_request_endpoint",
+                                  std::move(params), par_operation, options.cancel);
+    const auto request_uri =
+        detail::parse_pushed_authorization_response(response.response, par_operation, response.secret_views());
+    req.url_ = detail::authorization_url(cfg.authorization_endpoint,
+                                         {{"client_id", cfg.client_id}, {"request_uri", request_uri}}, operation);
+    req.pushed_ = true;
+    return req;
+  }
+
+  // RFC 6749 §4.1.2-4.1.3: checks the redirect the browser delivered (a whole URL, or its query)
+  // against `request` (state, RFC 9207 iss against config().issuer, errors: see
+  // parse_authorization_response), then exchanges the code with the request's redirect_uri, PKCE
+  // verifier and resources. The request is consumed: pass it with std::move; a moved-from or spent
+  // one is errc::config. Feed the Token to token_source(Token) for refreshing.
+  [[nodiscard]] Token exchange_code(AuthorizationRequest request, std::string_view callback,
+                                    const std::optional<CancelToken>& cancel = std::nullopt) const {
+    if (!request.usable())
+      throw Error(errc::config, "authorization response", "this authorization request was already used");
+    AuthorizationResponseChecks checks{request.state_, config().issuer,
+                                       config().authorization_response_iss_parameter_supported};
+    auto response = parse_authorization_response(callback, checks);
+    request.state_.clear();
+    return request_token(grants::AuthorizationCode{std::move(response.code), std::move(request.redirect_uri_),
+                                                   std::move(request.code_verifier_), std::move(request.resource_)}
+                             .form(),
+                         cancel);
   }
 
   // Token sources. Which constructor says how renewal works:

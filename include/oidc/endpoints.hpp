@@ -5,8 +5,9 @@
 
 namespace oidc {
 
-// Where the authorization server listens. Member names are the RFC 8414 / OpenID Connect
-// Discovery metadata names, so discovery fills them one to one. Only what a flow uses is needed.
+// What the client knows of the authorization server: where it listens, and what it declares.
+// Member names are the RFC 8414 / OpenID Connect Discovery metadata names, so discovery fills them
+// one to one. Only what a flow uses is needed.
 struct Endpoints {
   std::string issuer;
   std::string authorization_endpoint;
@@ -16,6 +17,9 @@ struct Endpoints {
   std::string revocation_endpoint;     // RFC 7009
   std::string introspection_endpoint;  // RFC 7662
   std::string jwks_uri;
+  std::string pushed_authorization_request_endpoint;  // RFC 9126: when set, authorization requests are pushed
+  bool require_pushed_authorization_requests = false;  // RFC 9126 §5: no request without PAR
+  bool authorization_response_iss_parameter_supported = false;  // RFC 9207: responses must carry iss
 };
 
 }  // namespace oidc

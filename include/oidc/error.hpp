@@ -34,6 +34,8 @@ enum class errc {
   protocol,                // the server broke HTTP framing (conflicting Content-Length, unasked-for encoding, cut header)
   invalid_request,         // the request to send is malformed (CR/LF/NUL in a header, control byte in a URL, no method)
   unsupported_token_type,  // token_type the caller did not allow (e.g. mac)
+  state_mismatch,          // an authorization response whose state is absent or not ours (CSRF, mix-up)
+  issuer_mismatch,         // an authorization response from another issuer (RFC 9207 iss)
 };
 
 class error_category_impl : public std::error_category {
@@ -58,6 +60,8 @@ class error_category_impl : public std::error_category {
       case errc::protocol: return "HTTP protocol violation";
       case errc::invalid_request: return "malformed request refused";
       case errc::unsupported_token_type: return "unsupported token type";
+      case errc::state_mismatch: return "authorization response state mismatch";
+      case errc::issuer_mismatch: return "authorization response issuer mismatch";
     }
     return "unknown oidc error";
   }

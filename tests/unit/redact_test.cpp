@@ -40,3 +40,10 @@ TEST(RedactedSnippet, FormEncodedSecretAfterAStrayPercentIsMasked) {
   EXPECT_EQ(oidc::detail::redacted_snippet("x=%4A%2BA", secrets), "x=%[redacted]");
   EXPECT_EQ(oidc::detail::redacted_snippet("x=%4A%2bA", secrets), "x=%[redacted]");
 }
+
+// Found by fuzz_redact: a stray backslash before a JSON-escaped secret shifts the unescaping
+// layer's pairs, so the escaped form is searched as it is too.
+TEST(RedactedSnippet, JsonEscapedSecretAfterAStrayBackslashIsMasked) {
+  const std::vector<std::string_view> secrets{std::string_view("\\\\\0Q", 4)};
+  EXPECT_EQ(oidc::detail::redacted_snippet(R"(x=\\\\\\u0000Q)", secrets), R"(x=\\[redacted])");
+}

@@ -1,6 +1,7 @@
 #ifndef OIDC_DETAIL_FORM_HPP
 #define OIDC_DETAIL_FORM_HPP
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,25 @@ inline std::string form_decode_component(std::string_view in) {
       out += ' ';
     } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
                hex_value(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+// Strict inverse of form_encode_component for values a server sends us: nullopt for a '%' not
+// followed by two hex digits.
+inline std::optional<std::string> form_decode_component_strict(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%') {
+      if (i + 2 >= in.size() || hex_value(in[i + 1]) < 0 || hex_value(in[i + 2]) < 0) return std::nullopt;
       out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
       i += 2;
     } else {

@@ -499,6 +499,34 @@ inline void add_base64_forms(std::string_view secret, std::vector<std::string>& 
   }
 }
 
+// `s` as a JSON serializer writes it inside a string: quote, backslash and the short control
+// escapes, other controls as \u00xx (`upper`: \u001B, as some serializers write).
+inline std::string json_escape_literal(std::string_view s, bool upper) {
+  const char* hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+
 // What is searched for in every layer; wiped when done.
 struct Forms {
   std::vector<std::string> list;
@@ -519,6 +547,12 @@ struct Forms {
           }
         list.push_back(std::move(encoded));
         list.push_back(std::move(lower));
+      }
+      // Likewise the JSON-escaped form: a stray backslash before it shifts the unescaping layer's
+      // pairs (an escaped backslash read as the start of \u0000), so it is searched as it is too.
+      for (const bool upper : {false, true}) {
+        std::string escaped = json_escape_literal(s, upper);
+        if (escaped != s) list.push_back(std::move(escaped));
       }
       add_base64_forms(s, list);
     }

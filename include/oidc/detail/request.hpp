@@ -96,7 +96,7 @@ inline void reject_reserved(const Params& form, bool client_auth, const std::str
         throw Error(errc::config, operation, "parameter '" + field.first + "' is set by the client configuration");
   for (std::size_t i = 0; i < form.size(); ++i)
     for (std::size_t j = i + 1; j < form.size(); ++j)
-      if (form[i].first == form[j].first)
+      if (form[i].first == form[j].first && form[i].first != "resource")  // RFC 8707 §2: repeatable
         throw Error(errc::config, operation, "parameter '" + form[i].first + "' given twice");
 }
 

@@ -88,6 +88,17 @@ inline bool is_scope(std::string_view s) noexcept {
   return true;
 }
 
+// Whether the space-separated `scope` contains `token`.
+inline bool has_scope_token(std::string_view scope, std::string_view token) noexcept {
+  while (!scope.empty()) {
+    const auto sp = scope.find(' ');
+    if (scope.substr(0, sp) == token) return true;
+    if (sp == std::string_view::npos) break;
+    scope.remove_prefix(sp + 1);
+  }
+  return false;
+}
+
 // RFC 6749 Appendix A.13: token_type = type-name / URI-reference, type-name = 1*name-char,
 // name-char = "-" / "." / "_" / DIGIT / ALPHA. URI-reference types (extensions) are admitted by
 // their characters (RFC 3986 unreserved, reserved and '%'): no control byte, space or quote.
