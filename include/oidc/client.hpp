@@ -131,7 +131,12 @@ class Client {
     for (;;) {
       const auto now = clock().now();
       if (now >= deadline) throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
-      const auto wait = std::min<Clock::duration>(interval, deadline - now);
+      auto wait = std::min<Clock::duration>(interval, deadline - now);
+      // The first poll must come before the code expires, however long the interval: a code living
+      // no longer than its interval would otherwise never be polled at all. It waits until shortly
+      // before the deadline instead.
+      if (progress.polls == 0 && wait == deadline - now)
+        wait -= std::min<Clock::duration>(seconds{1}, (deadline - now) / 4);
       if (!clock().sleep_for(wait, options.cancel)) throw Error(errc::cancelled, operation, "polling cancelled");
       if (clock().now() >= deadline)
         throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
@@ -331,8 +336,8 @@ class Client {
   }
 
   static std::string expired_reason(const DeviceAuthorization& authorization, Clock::time_point deadline) {
-    return deadline < authorization.expires_at ? "the polling deadline passed before the user approved"
-                                               : "the device code expired before the user approved";
+    return deadline < authorization.expires_at ? "the polling deadline passed before a token was issued"
+                                               : "the device code expired before a token was issued";
   }
 
   // The server will not take this refresh token, now or later: invalid_grant (expired, revoked,

@@ -664,7 +664,7 @@ TEST_F(HostileServer, DeviceIntervalOfADayStillPollsBeforeExpiry) {
   options.on_pending = [&](const oidc::DevicePollProgress& p) { remaining.push_back(p.remaining); };
   const auto e = error_of([&] { (void)c.poll_device_token(a, options); });
   EXPECT_EQ(e.code(), errc::deadline_exceeded) << e.what();
-  EXPECT_EQ(e.detail(), "the device code expired before the user approved");
+  EXPECT_EQ(e.detail(), "the device code expired before a token was issued");
   // 60-s polls within a 600-s code: at 60, 120, ... 540 s. Unclamped, the first wait would have
   // run to the expiry and no poll would ever have happened.
   EXPECT_EQ(device.requests().size(), 1u + 9);

@@ -173,6 +173,22 @@ TEST_F(DeviceFixture, StopsAtTheCodesExpiryWithoutAnotherRequest) {
   EXPECT_EQ(clock->sleeps(), seconds_list({5, 5, 5, 5}));
 }
 
+// A code living no longer than its interval (node oidc-provider with a 4-s code: interval clamped
+// to 4 s) is still polled once, shortly before it expires, rather than slept through.
+TEST_F(DeviceFixture, ACodeNoLongerThanItsIntervalIsPolledOnceBeforeItExpires) {
+  transport->push_json(200, R"({"access_token":"at-1","token_type":"Bearer"})");
+  const auto token = public_client().poll_device_token(authorization(4s, 4s));
+  EXPECT_EQ(token.access_token.expose(), "at-1");
+  EXPECT_EQ(transport->request_count(), 1u);
+  EXPECT_EQ(clock->sleeps(), seconds_list({3}));  // 4 s less min(1 s, a quarter)
+
+  transport->push_json(400, kPending);
+  const auto e = error_of([&] { (void)public_client().poll_device_token(authorization(5s, 2s)); });
+  EXPECT_EQ(e.code(), errc::deadline_exceeded);
+  EXPECT_EQ(e.detail(), "the device code expired before a token was issued");
+  EXPECT_EQ(transport->request_count(), 2u);  // one poll at 1.5 s, none after
+}
+
 TEST_F(DeviceFixture, CallerDeadlineEndsPollingEarly) {
   for (int i = 0; i < 2; ++i) transport->push_json(400, kPending);
   DevicePollOptions options;

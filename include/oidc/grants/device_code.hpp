@@ -46,7 +46,7 @@ struct DeviceAuthorization {
 struct DevicePollProgress {
   std::size_t polls = 0;               // token requests made so far
   std::chrono::seconds interval{5};    // the interval now in force (grows on slow_down)
-  std::chrono::seconds remaining{0};   // until the device code expires
+  std::chrono::seconds remaining{0};   // until polling ends: the code's expiry, or options.deadline if sooner
   bool slow_down = false;              // the last answer was slow_down
 };
 
