@@ -247,6 +247,25 @@ TEST(InteropDeviceFlow, AnExpiredDeviceCodeIsExpiredToken) {
   }
 }
 
+// A code that lives no longer than its (default, clamped) interval: 4 s here. The library once slept
+// through the whole life of such a code without a single poll; now it polls once shortly before
+// expiry and gets the token the user approved.
+TEST(InteropDeviceFlow, ACodeShorterThanTheIntervalIsStillPolledOnce) {
+  const auto& p = Provider::get();
+  const oidc::Client client(p.config(oidc_interop::kDeviceShort));
+  const auto authorization = client.device_authorization({"openid api:read"});
+  ASSERT_EQ(authorization.interval, std::chrono::seconds(oidc_interop::kShortTtl));  // 5 s clamped to the code's 4 s
+  Browser(p.ca_file()).approve_device(authorization.verification_uri_complete, authorization.user_code, kLogin, kPassword);
+  const auto start = steady::now();
+  int pending = 0;  // the one poll is the successful one (the counters are shared with the expiry test)
+  oidc::DevicePollOptions options;
+  options.on_pending = [&](const oidc::DevicePollProgress&) { ++pending; };
+  const auto token = client.poll_device_token(authorization, options);
+  EXPECT_LT(steady::now() - start, std::chrono::seconds(oidc_interop::kShortTtl));
+  EXPECT_EQ(pending, 0);
+  EXPECT_EQ(p.introspect(token.access_token.expose()).value("sub", ""), kLogin);
+}
+
 // A deadline of the caller's, shorter than the code's life: one pending poll at 5 s, then
 // deadline_exceeded at the deadline (not at the next interval), the user never having acted.
 TEST(InteropDeviceFlow, ThePollingDeadlinePassesWithoutTheUser) {
