@@ -26,6 +26,7 @@
 #include "oidc/grants/password.hpp"
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
+#include "oidc/implicit.hpp"
 #include "oidc/request_options.hpp"
 #include "oidc/secret.hpp"
 #include "oidc/token.hpp"
@@ -168,45 +169,16 @@ class Client {
   [[nodiscard]] AuthorizationRequest authorization_request(AuthorizationOptions options) const {
     const std::string operation = "authorization request";
     const auto& cfg = config();
-    if (cfg.authorization_endpoint.empty()) throw Error(errc::config, operation, "no authorization_endpoint configured");
-    detail::require_secure_url(cfg.authorization_endpoint, cfg.allow_insecure_http, operation);
-    if (const auto problem = detail::redirect_uri_problem(options.redirect_uri))
-      throw Error(errc::config, operation, *problem);
-    if (!options.scope.empty() && !detail::is_scope(options.scope))
-      throw Error(errc::config, operation, "scope is not space-separated RFC 6749 scope-tokens");
-    for (const auto& r : options.resource)
-      if (r.find("://") == std::string::npos || r.find('#') != std::string::npos)
-        throw Error(errc::config, operation, "a resource is an absolute URI without a fragment (RFC 8707 §2)");
-    for (const auto& [name, unused] : options.extra)
-      if (detail::is_reserved_authorization_parameter(name))
-        throw Error(errc::config, operation, "parameter '" + name + "' is set through AuthorizationOptions");
-    for (const auto* value : {&options.state, &options.nonce})
-      if (!value->empty() && !detail::is_vschar_string(*value))
-        throw Error(errc::config, operation, "state and nonce are printable ASCII");
+    check_authorization_options(options, operation);
 
     AuthorizationRequest req;
-    req.state_ = options.state.empty() ? detail::random_token() : std::move(options.state);
-    if (detail::has_scope_token(options.scope, "openid"))
-      req.nonce_ = options.nonce.empty() ? detail::random_token() : std::move(options.nonce);
     Pkce pkce = options.pkce ? std::move(*options.pkce) : make_pkce(options.pkce_method);
+    auto params = authorization_parameters("code", options, req.state_, req.nonce_, &pkce);
     req.redirect_uri_ = std::move(options.redirect_uri);
     req.resource_ = std::move(options.resource);
-
-    Params params{{"response_type", "code"}, {"client_id", cfg.client_id}, {"redirect_uri", req.redirect_uri_}};
-    if (!options.scope.empty()) params.emplace_back("scope", options.scope);
-    params.emplace_back("state", req.state_);
-    if (!req.nonce_.empty()) params.emplace_back("nonce", req.nonce_);
-    params.emplace_back("code_challenge", pkce.challenge);
-    params.emplace_back("code_challenge_method", to_string(pkce.method));
-    for (const auto& r : req.resource_) params.emplace_back("resource", r);
-    params.insert(params.end(), options.extra.begin(), options.extra.end());
     req.code_verifier_ = std::move(pkce.verifier);
 
     if (cfg.pushed_authorization_request_endpoint.empty()) {
-      if (cfg.require_pushed_authorization_requests)
-        throw Error(errc::config, operation,
-                    "the server requires pushed authorization requests and no pushed_authorization_request_endpoint is "
-                    "configured");
       req.url_ = detail::authorization_url(cfg.authorization_endpoint, params, operation);
       return req;
     }
@@ -243,7 +215,52 @@ class Client {
                          cancel);
   }
 
-  // Token sources. Which constructor says how renewal works:
+  // Deprecated: the implicit grant (RFC 6749 §4.2) puts the access token in the browser's URL,
+  // where history, logs and referrers leak it, with no way to bind it to the client; the OAuth 2.0
+  // Security BCP (RFC 9700 §2.1.2) says not to use it. Use authorization_request with PKCE.
+  // Builds a response_type=token request (state, and a nonce with openid; never pushed).
+  [[deprecated("the implicit grant leaks tokens (RFC 9700 §2.1.2); use authorization_request")]]
+  [[nodiscard]] ImplicitRequest implicit_request(AuthorizationOptions options) const {
+    const std::string operation = "implicit authorization request";
+    check_authorization_options(options, operation);
+    if (options.pkce) throw Error(errc::config, operation, "PKCE does not apply to the implicit grant");
+    ImplicitRequest req;
+    const auto params = authorization_parameters("token", options, req.state_, req.nonce_, nullptr);
+    req.redirect_uri_ = std::move(options.redirect_uri);
+    req.url_ = detail::authorization_url(config().authorization_endpoint, params, operation);
+    return req;
+  }
+
+  // Deprecated with implicit_request. Checks the redirect's fragment like exchange_code checks a
+  // query (state, iss, errors), then reads the token from it through the same validation as a
+  // token response; a refresh_token there is refused (RFC 6749 §4.2.2 forbids it).
+  [[deprecated("the implicit grant leaks tokens (RFC 9700 §2.1.2); use exchange_code")]]
+  [[nodiscard]] Token implicit_token(ImplicitRequest request, std::string_view callback) const {
+    const std::string operation = "implicit authorization response";
+    if (request.state_.empty()) throw Error(errc::config, operation, "this authorization request was already used");
+    if (callback.size() > detail::max_callback_bytes)
+      throw Error(errc::parse, operation, "the redirect is longer than " + std::to_string(detail::max_callback_bytes) + " bytes");
+    const auto now = clock().now();
+    const auto params = detail::parse_callback_parameters(
+        detail::callback_parameters(callback, ResponseLocation::fragment, operation), operation);
+    detail::check_authorization_response(
+        params, {request.state_, config().issuer, config().authorization_response_iss_parameter_supported}, operation);
+    request.state_.clear();
+    // The fragment's members as the JSON object a token endpoint would have sent, so that one parser
+    // (and its validation) reads both. Values are strings; expires_in as a string is accepted.
+    nlohmann::json members = nlohmann::json::object();
+    for (const auto& [name, value] : params) {
+      if (name == "refresh_token") throw Error(errc::parse, operation, "an implicit response must not carry a refresh_token");
+      if (name != "state" && name != "iss") members[name] = value;
+    }
+    HttpResponse synthesized;
+    synthesized.status = 200;
+    synthesized.headers.set("Content-Type", "application/json");
+    synthesized.body = members.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return parse_token_response(synthesized, now, operation, {}, config().token_response_rules);
+  }
+
+  // Token sources. Which constructor says how renewal works:  // Token sources. Which constructor says how renewal works:
   //
   // - a grant the client can re-run on its own (client credentials, password, any extension grant
   //   given as its form): renewal refreshes while the refresh token is usable and re-runs the
@@ -324,6 +341,51 @@ class Client {
     ClientConfig config;
     detail::ClientAuthentication auth;  // after config: built from it
   };
+
+  // What every authorization request (code or implicit) must satisfy before anything is built.
+  void check_authorization_options(const AuthorizationOptions& options, const std::string& operation) const {
+    const auto& cfg = config();
+    if (cfg.authorization_endpoint.empty()) throw Error(errc::config, operation, "no authorization_endpoint configured");
+    detail::require_secure_url(cfg.authorization_endpoint, cfg.allow_insecure_http, operation);
+    if (const auto problem = detail::redirect_uri_problem(options.redirect_uri))
+      throw Error(errc::config, operation, *problem);
+    if (!options.scope.empty() && !detail::is_scope(options.scope))
+      throw Error(errc::config, operation, "scope is not space-separated RFC 6749 scope-tokens");
+    for (const auto& r : options.resource)
+      if (r.find("://") == std::string::npos || r.find('#') != std::string::npos)
+        throw Error(errc::config, operation, "a resource is an absolute URI without a fragment (RFC 8707 §2)");
+    for (const auto& [name, unused] : options.extra)
+      if (detail::is_reserved_authorization_parameter(name))
+        throw Error(errc::config, operation, "parameter '" + name + "' is set through AuthorizationOptions");
+    for (const auto* value : {&options.state, &options.nonce})
+      if (!value->empty() && !detail::is_vschar_string(*value))
+        throw Error(errc::config, operation, "state and nonce are printable ASCII");
+    if (cfg.require_pushed_authorization_requests && cfg.pushed_authorization_request_endpoint.empty())
+      throw Error(errc::config, operation,
+                  "the server requires pushed authorization requests and no pushed_authorization_request_endpoint is "
+                  "configured");
+  }
+
+  // The request's parameters in a fixed order; fills `state` and `nonce` (the options' own or fresh
+  // CSPRNG values; a nonce only with openid). `pkce` null: none (implicit).
+  Params authorization_parameters(const char* response_type, const AuthorizationOptions& options, std::string& state,
+                                  std::string& nonce, const Pkce* pkce) const {
+    state = options.state.empty() ? detail::random_token() : options.state;
+    if (detail::has_scope_token(options.scope, "openid"))
+      nonce = options.nonce.empty() ? detail::random_token() : options.nonce;
+    Params params{{"response_type", response_type}, {"client_id", config().client_id},
+                  {"redirect_uri", options.redirect_uri}};
+    if (!options.scope.empty()) params.emplace_back("scope", options.scope);
+    params.emplace_back("state", state);
+    if (!nonce.empty()) params.emplace_back("nonce", nonce);
+    if (pkce) {
+      params.emplace_back("code_challenge", pkce->challenge);
+      params.emplace_back("code_challenge_method", to_string(pkce->method));
+    }
+    for (const auto& r : options.resource) params.emplace_back("resource", r);
+    params.insert(params.end(), options.extra.begin(), options.extra.end());
+    return params;
+  }
 
   // Every request of the Client goes through the one request path (detail/request.hpp).
   detail::FormResponse post_to(const std::string& url, const char* endpoint_name, Params form,
