@@ -149,6 +149,9 @@ class Browser {
   // without fetching it. Throws BrowserError when the flow stops on a page instead.
   std::string authorize(const std::string& authorization_url, std::string_view redirect_uri_prefix,
                         std::string_view login, std::string_view password);
+  // The user refuses at the login page's [ Cancel ] link: returns the redirect to
+  // `redirect_uri_prefix` (error=access_denied, state, iss) without fetching it.
+  std::string deny_authorization(const std::string& authorization_url, std::string_view redirect_uri_prefix);
 
   // "GET url -> 303", one line per request so far: the path that led to a failure.
   const std::vector<std::string>& history() const { return history_; }
@@ -159,6 +162,7 @@ class Browser {
   Page open_device_confirmation(const std::string& verification_uri, const std::string& user_code);
   // Logs in and consents from `page` until neither form is left; returns the first other page.
   Page interact(Page page, std::string_view stop_prefix, std::string_view login, std::string_view password);
+  Page cancel_login(const Page& login, std::string_view stop_prefix);
 
   std::string ca_file_;
   void* curl_ = nullptr;  // CURL*; one handle for the session: it owns the cookie jar

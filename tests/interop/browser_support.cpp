@@ -530,6 +530,24 @@ Page Browser::approve_device(const std::string& verification_uri, const std::str
   return page;
 }
 
+// The login page's [ Cancel ] link (/interaction/<uid>/abort), followed.
+Page Browser::cancel_login(const Page& login, std::string_view stop_prefix) {
+  if (!login.form_with("prompt", "login")) fail("expected the login page", login);
+  const auto links = login.links();
+  const auto cancel =
+      std::find_if(links.begin(), links.end(), [](const Link& l) { return l.text.find("Cancel") != std::string::npos; });
+  if (cancel == links.end()) fail("the login page has no Cancel link", login);
+  return follow(get(cancel->href), stop_prefix);
+}
+
+std::string Browser::deny_authorization(const std::string& authorization_url, std::string_view redirect_uri_prefix) {
+  if (redirect_uri_prefix.empty()) throw BrowserError("deny_authorization() needs the redirect URI to stop at");
+  const Page page = cancel_login(follow(get(authorization_url), redirect_uri_prefix), redirect_uri_prefix);
+  if (!page.is_redirect() || !starts_with(page.location, redirect_uri_prefix))
+    fail("the denial did not end in a redirect to " + std::string(redirect_uri_prefix), page);
+  return page.location;
+}
+
 Page Browser::deny_device(const std::string& verification_uri, const std::string& user_code, DenyAt where) {
   const Page confirmation = open_device_confirmation(verification_uri, user_code);
   const Form confirm = *confirmation.form_with("confirm", "yes");
@@ -540,13 +558,7 @@ Page Browser::deny_device(const std::string& verification_uri, const std::string
     if (!abort) fail("the confirmation page has no abort button", confirmation);
     page = follow(submit(confirm, {{"abort", *abort}}));
   } else {
-    const Page login = follow(submit(confirm));
-    if (!login.form_with("prompt", "login")) fail("expected the login page", login);
-    const auto links = login.links();
-    const auto cancel = std::find_if(links.begin(), links.end(),
-                                     [](const Link& l) { return l.text.find("Cancel") != std::string::npos; });
-    if (cancel == links.end()) fail("the login page has no Cancel link", login);
-    page = follow(get(cancel->href));
+    page = cancel_login(follow(submit(confirm)), {});
   }
   // userCodeInputSource's message for an AbortedError (lib/helpers/defaults.js).
   if (!page.contains("The Sign-in request was interrupted"))

@@ -90,6 +90,10 @@ class Provider {
     c.revocation_endpoint = endpoint("revocation_endpoint");
     c.introspection_endpoint = endpoint("introspection_endpoint");
     c.jwks_uri = endpoint("jwks_uri");
+    // What discovery will set: oidc-provider declares RFC 9207 support, so iss is then required.
+    // PAR is left to the tests that want it (pushed_authorization_request_endpoint).
+    c.authorization_response_iss_parameter_supported =
+        metadata_.value("authorization_response_iss_parameter_supported", false);
     c.client_id = client.id;
     c.client_secret = oidc::Secret(client.secret);
     c.auth_method = client.method;

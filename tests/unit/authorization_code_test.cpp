@@ -297,10 +297,22 @@ TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestSendsParametersAuthentic
   EXPECT_EQ(param(f, "response_type"), "code");
   EXPECT_EQ(param(f, "state"), req.state());
   EXPECT_EQ(param(f, "code_challenge_method"), "S256");
+  EXPECT_EQ(param(f, "client_id"), "app");  // RFC 9126 §2.1's example sends it with Basic too
+  EXPECT_EQ(count(f, "client_id"), 1u);
   const auto q = query_of(req.url());
   ASSERT_EQ(q.size(), 2u);
   EXPECT_EQ(param(q, "client_id"), "app");
   EXPECT_EQ(param(q, "request_uri"), "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c");
+}
+
+TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestOfAPublicClientSendsClientIdOnce) {
+  auto c = config("");
+  c.pushed_authorization_request_endpoint = std::string(kIssuer) + "/par";
+  const Client client(c);
+  transport->push_json(201, R"({"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":60})");
+  (void)client.authorization_request(options());
+  EXPECT_EQ(count(form_of(transport->last()), "client_id"), 1u);
+  EXPECT_FALSE(transport->last().headers.get("Authorization"));
 }
 
 TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestFailuresAndRequirement) {

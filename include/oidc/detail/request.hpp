@@ -8,6 +8,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -89,10 +90,11 @@ inline std::string oauth_error_of(const HttpResponse& r) {
 }
 
 // Parameters must not smuggle in, or duplicate, what the library itself sends.
-inline void reject_reserved(const Params& form, bool client_auth, const std::string& operation) {
+inline void reject_reserved(const Params& form, bool client_auth, const std::string& operation,
+                            bool form_has_client_id = false) {
   if (client_auth)
     for (const auto& field : form)
-      if (field.first == "client_id" || field.first == "client_secret")
+      if ((field.first == "client_id" && !form_has_client_id) || field.first == "client_secret")
         throw Error(errc::config, operation, "parameter '" + field.first + "' is set by the client configuration");
   for (std::size_t i = 0; i < form.size(); ++i)
     for (std::size_t j = i + 1; j < form.size(); ++j)
@@ -103,13 +105,17 @@ inline void reject_reserved(const Params& form, bool client_auth, const std::str
 // One attempt: `body` (already encoded) plus authentication by `method` when the context has any.
 inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& url, const Secret& body,
                                  ClientAuthMethod method, const std::string& operation,
-                                 std::vector<Secret>& sent) {
+                                 std::vector<Secret>& sent, bool form_has_client_id) {
   HttpRequest request = make_request(ctx, "POST", url, operation);
   request.headers.set("Content-Type", "application/x-www-form-urlencoded");
   request.body = body.expose();
   if (ctx.client_auth) {
     Params auth_params;
     ctx.client_auth->apply(method, auth_params, request.headers, sent);
+    if (form_has_client_id)
+      auth_params.erase(std::remove_if(auth_params.begin(), auth_params.end(),
+                                       [](const auto& f) { return f.first == "client_id"; }),
+                        auth_params.end());
     if (!auth_params.empty()) {
       if (!request.body.empty()) request.body += '&';
       request.body += form_encode(auth_params);
@@ -125,10 +131,11 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
 // context's client authentication. With ClientAuthMethod::auto_detect and no method known for
 // `url` yet, a refusal of the Basic credentials (invalid_client or 401) is retried once with
 // client_secret_post, and the method that succeeds is remembered for `url`. The form's values are
-// wiped once encoded.
+// wiped once encoded. `form_has_client_id`: client_id is a parameter of the request itself (a
+// pushed authorization request, RFC 9126 §2.1), sent once whatever the authentication method.
 [[nodiscard]] inline FormResponse post_form(const RequestContext& ctx, const std::string& url, Params form,
-                                            const std::string& operation) {
-  reject_reserved(form, ctx.client_auth != nullptr, operation);
+                                            const std::string& operation, bool form_has_client_id = false) {
+  reject_reserved(form, ctx.client_auth != nullptr, operation, form_has_client_id);
   FormResponse out;
   for (const auto& [name, value] : form)
     if (is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);
@@ -138,11 +145,11 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
 
   const auto known = ctx.client_auth ? ctx.client_auth->method_for(url) : std::optional{ClientAuthMethod::none};
   auto method = known.value_or(ClientAuthMethod::client_secret_basic);
-  out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets);
+  out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets, form_has_client_id);
   if (!known) {
     if (is_client_auth_failure(out.response.status, oauth_error_of(out.response))) {
       method = ClientAuthMethod::client_secret_post;
-      out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets);
+      out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets, form_has_client_id);
     }
     if (out.response.ok() && oauth_error_of(out.response).empty()) ctx.client_auth->remember(url, method);
   }
