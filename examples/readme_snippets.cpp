@@ -47,6 +47,21 @@ struct MyHttpStack {
   (void)u;
 }
 
+void open_browser(const std::string&) {}
+std::string wait_for_redirect() { return {}; }
+
+[[maybe_unused]] void authorization_code(const oidc::Client& client) {
+  oidc::AuthorizationOptions opts;  // state, nonce (with openid) and PKCE S256 are generated
+  opts.scope = "openid profile";
+  opts.redirect_uri = "http://127.0.0.1:8400/callback";
+  auto req = client.authorization_request(opts);  // pushed (RFC 9126) when a PAR endpoint is configured
+  open_browser(req.url());
+  const std::string callback_url = wait_for_redirect();             // what the browser brought back
+  oidc::Token t = client.exchange_code(std::move(req), callback_url);  // checks state, iss, error; once
+  auto source = client.token_source(std::move(t));                     // refreshes from now on
+  (void)source;
+}
+
 [[maybe_unused]] void device(const oidc::Client& client) {
   auto auth = client.device_authorization({"openid"});
   // Validated at receipt (docs/security.md): no control characters, https or loopback http only,
