@@ -29,27 +29,7 @@ const std::string kLogin{oidc_interop::kAlice};
 const std::string kPassword = "any-password-will-do";  // dev interactions ignore it
 const std::string kRedirect{oidc_interop::kRedirectUri};
 
-// Records the requests the library sends, so a test can prove one was (or was not) made.
-class Recording final : public oidc::Transport {
- public:
-  explicit Recording(std::shared_ptr<oidc::Transport> base) : base_(std::move(base)) {}
-  oidc::HttpResponse send(const oidc::HttpRequest& r) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      urls_.push_back(r.url);
-    }
-    return base_->send(r);
-  }
-  std::vector<std::string> urls() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return urls_;
-  }
-
- private:
-  std::shared_ptr<oidc::Transport> base_;
-  mutable std::mutex mutex_;
-  std::vector<std::string> urls_;
-};
+using oidc_interop::RecordingTransport;
 
 oidc::AuthorizationOptions options(std::string scope = "openid offline_access api:read") {
   oidc::AuthorizationOptions o;
@@ -116,7 +96,7 @@ TEST(InteropAuthorizationCode, AResponseFromAnotherIssuerIsRefusedBeforeTheExcha
   auto config = p.config(oidc_interop::kNative);
   ASSERT_TRUE(config.authorization_response_iss_parameter_supported);
   config.issuer = "https://issuer.elsewhere.example";
-  const auto recording = std::make_shared<Recording>(p.transport());
+  const auto recording = std::make_shared<RecordingTransport>(p.transport());
   config.transport = recording;
   const oidc::Client client(config);
   auto request = client.authorization_request(options("openid"));
@@ -124,7 +104,7 @@ TEST(InteropAuthorizationCode, AResponseFromAnotherIssuerIsRefusedBeforeTheExcha
   EXPECT_EQ(oidc_interop::field(oidc_interop::url_parameters(redirect), "iss"), p.issuer());
   const auto e = error_of([&] { (void)client.exchange_code(std::move(request), redirect); });
   EXPECT_EQ(e.code(), oidc::errc::issuer_mismatch) << e.what();
-  EXPECT_TRUE(recording->urls().empty()) << "the code went to " << recording->urls().front();
+  EXPECT_TRUE(recording->exchanges().empty()) << "the code went to " << recording->exchanges().front().request.url;
 }
 
 // A redirect carrying another request's state (a CSRF or a stale tab) is refused, and its code is
@@ -132,7 +112,7 @@ TEST(InteropAuthorizationCode, AResponseFromAnotherIssuerIsRefusedBeforeTheExcha
 TEST(InteropAuthorizationCode, AnotherRequestsRedirectIsRefused) {
   const auto& p = Provider::get();
   auto config = p.config(oidc_interop::kNative);
-  const auto recording = std::make_shared<Recording>(p.transport());
+  const auto recording = std::make_shared<RecordingTransport>(p.transport());
   config.transport = recording;
   const oidc::Client client(config);
   auto mine = client.authorization_request(options("openid"));
@@ -140,7 +120,7 @@ TEST(InteropAuthorizationCode, AnotherRequestsRedirectIsRefused) {
   const auto redirect = Browser(p.ca_file()).authorize(theirs.url(), kRedirect, kLogin, kPassword);
   const auto e = error_of([&] { (void)client.exchange_code(std::move(mine), redirect); });
   EXPECT_EQ(e.code(), oidc::errc::state_mismatch) << e.what();
-  EXPECT_TRUE(recording->urls().empty());
+  EXPECT_TRUE(recording->exchanges().empty());
 }
 
 // The user cancels at the login page: the provider's access_denied, with the request's state and

@@ -176,6 +176,9 @@ std::string form_decode_component(std::string_view s);  // '+' and %XX decoded
 std::string html_unescape(std::string_view s);          // &amp; &lt; &gt; &quot; &#39; &#N; &#xN;
 // The query (or, with `fragment`, the fragment) parameters of a URL, decoded, in order.
 Fields url_parameters(std::string_view url, bool fragment = false);
+// The fields of an application/x-www-form-urlencoded body, decoded here rather than by the library.
+Fields form_fields(std::string_view body);
+std::vector<std::string> values(const Fields& fields, std::string_view name);  // every value of `name`
 // The first parameter of that name among `fields`, if any.
 std::optional<std::string> field(const Fields& fields, std::string_view name);
 

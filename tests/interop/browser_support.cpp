@@ -286,16 +286,27 @@ Fields url_parameters(std::string_view url, bool fragment) {
     if (q == std::string_view::npos || (hash != std::string_view::npos && q > hash)) return {};
     part = url.substr(q + 1, hash == std::string_view::npos ? std::string_view::npos : hash - q - 1);
   }
+  return form_fields(part);
+}
+
+Fields form_fields(std::string_view body) {
   Fields out;
-  while (!part.empty()) {
-    const auto amp = part.find('&');
-    const auto pair = part.substr(0, amp);
-    part = amp == std::string_view::npos ? std::string_view{} : part.substr(amp + 1);
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const auto pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     out.emplace_back(form_decode_component(pair.substr(0, eq)),
                      eq == std::string_view::npos ? std::string() : form_decode_component(pair.substr(eq + 1)));
   }
+  return out;
+}
+
+std::vector<std::string> values(const Fields& fields, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : fields)
+    if (n == name) out.push_back(v);
   return out;
 }
 

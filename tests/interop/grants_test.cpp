@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error_of.hpp"
+#include "browser.hpp"
 #include "interop_support.hpp"
 #include "message_hygiene.hpp"
 #include "oidc/client.hpp"
@@ -41,75 +42,10 @@ using oidc_interop::Provider;
 using oidc_testing::error_of;
 using oidc_testing::is_clean;
 
-// Every exchange the library made, copied as sent and as received (renewals run on the token
-// source's own thread, hence the lock).
-class RecordingTransport final : public oidc::Transport {
- public:
-  struct Exchange {
-    oidc::HttpRequest request;
-    oidc::HttpResponse response;
-  };
-  explicit RecordingTransport(std::shared_ptr<oidc::Transport> inner) : inner_(std::move(inner)) {}
-  oidc::HttpResponse send(const oidc::HttpRequest& request) override {
-    oidc::HttpResponse response = inner_->send(request);
-    std::lock_guard<std::mutex> lock(mutex_);
-    exchanges_.push_back({request, response});
-    return response;
-  }
-  std::vector<Exchange> exchanges() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return exchanges_;
-  }
-
- private:
-  std::shared_ptr<oidc::Transport> inner_;
-  mutable std::mutex mutex_;
-  std::vector<Exchange> exchanges_;
-};
-
-// The test's own decoders, so that a bug in the library's encoders cannot agree with itself.
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded (RFC 6749 Appendix B): '+' is a space, %XX a byte.
-std::string form_unescape(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-using Fields = std::vector<std::pair<std::string, std::string>>;
-Fields form_fields(std::string_view body) {
-  Fields out;
-  while (!body.empty()) {
-    const auto amp = body.find('&');
-    const auto pair = body.substr(0, amp);
-    const auto eq = pair.find('=');
-    out.emplace_back(form_unescape(pair.substr(0, eq)),
-                     eq == std::string_view::npos ? std::string() : form_unescape(pair.substr(eq + 1)));
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-  }
-  return out;
-}
-std::vector<std::string> values_of(const Fields& fields, std::string_view name) {
-  std::vector<std::string> out;
-  for (const auto& [n, v] : fields)
-    if (n == name) out.push_back(v);
-  return out;
-}
+using oidc_interop::form_fields;
+using oidc_interop::RecordingTransport;
+using Fields = oidc_interop::Fields;
+constexpr auto values_of = [](const Fields& f, std::string_view name) { return oidc_interop::values(f, name); };
 
 // Base64 (RFC 4648 §4) and base64url (§5), padded or not.
 std::string base64_decode(std::string_view in, bool url) {
@@ -273,7 +209,7 @@ TEST(InteropGrants, ClientSecretBasicFormEncodesASecretOfSpecialCharacters) {
   const std::string prefix = "cc-special:";
   ASSERT_EQ(credential.rfind(prefix, 0), 0u);
   const std::string encoded = credential.substr(prefix.size());
-  EXPECT_EQ(form_unescape(encoded), kCcSpecial.secret);
+  EXPECT_EQ(oidc_interop::form_decode_component(encoded), kCcSpecial.secret);
   for (const char c : encoded) {
     const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                          std::string_view("-._~%+").find(c) != std::string_view::npos;

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -118,6 +120,32 @@ class Provider {
   Provider();
   std::string state_dir_, issuer_, ca_file_;
   nlohmann::json metadata_;
+};
+
+// Every exchange a client made, copied as sent and as received (renewals run on a token source's
+// own thread, hence the lock): proof of what the library sent, and that it sent nothing.
+class RecordingTransport final : public oidc::Transport {
+ public:
+  struct Exchange {
+    oidc::HttpRequest request;
+    oidc::HttpResponse response;
+  };
+  explicit RecordingTransport(std::shared_ptr<oidc::Transport> inner) : inner_(std::move(inner)) {}
+  oidc::HttpResponse send(const oidc::HttpRequest& request) override {
+    oidc::HttpResponse response = inner_->send(request);
+    std::lock_guard<std::mutex> lock(mutex_);
+    exchanges_.push_back({request, response});
+    return response;
+  }
+  std::vector<Exchange> exchanges() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return exchanges_;
+  }
+
+ private:
+  std::shared_ptr<oidc::Transport> inner_;
+  mutable std::mutex mutex_;
+  std::vector<Exchange> exchanges_;
 };
 
 // The one way an interop test waits: for the provider's real clock (a token or device code to

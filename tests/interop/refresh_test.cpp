@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error_of.hpp"
+#include "browser.hpp"
 #include "interop_support.hpp"
 #include "message_hygiene.hpp"
 #include "oidc/client.hpp"
@@ -37,79 +38,11 @@ using oidc_testing::is_clean;
 
 constexpr const char* kScope = "openid offline_access";
 
-// Every exchange the library made, as sent and as received (renewals run on the token source's
-// own thread, hence the lock).
-class RecordingTransport final : public oidc::Transport {
- public:
-  struct Exchange {
-    oidc::HttpRequest request;
-    oidc::HttpResponse response;
-  };
-  explicit RecordingTransport(std::shared_ptr<oidc::Transport> inner) : inner_(std::move(inner)) {}
-  oidc::HttpResponse send(const oidc::HttpRequest& request) override {
-    oidc::HttpResponse response = inner_->send(request);
-    std::lock_guard<std::mutex> lock(mutex_);
-    exchanges_.push_back({request, response});
-    return response;
-  }
-  std::vector<Exchange> exchanges() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return exchanges_;
-  }
+using oidc_interop::RecordingTransport;
 
- private:
-  std::shared_ptr<oidc::Transport> inner_;
-  mutable std::mutex mutex_;
-  std::vector<Exchange> exchanges_;
-};
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// One form field of a request body (RFC 6749 Appendix B), decoded here rather than by the library.
+// One form field of a request body, decoded by the test rather than by the library.
 std::optional<std::string> form_value(std::string_view body, std::string_view name) {
-  while (!body.empty()) {
-    const auto amp = body.find('&');
-    const auto pair = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    std::string out;
-    const auto value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      if (value[i] == '+') {
-        out += ' ';
-      } else if (value[i] == '%' && i + 2 < value.size() && hex_digit(value[i + 1]) >= 0 && hex_digit(value[i + 2]) >= 0) {
-        out += static_cast<char>(hex_digit(value[i + 1]) * 16 + hex_digit(value[i + 2]));
-        i += 2;
-      } else {
-        out += value[i];
-      }
-    }
-    return out;
-  }
-  return std::nullopt;
-}
-
-std::string form_component(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return oidc_interop::field(oidc_interop::form_fields(body), name);
 }
 
 std::pair<std::shared_ptr<RecordingTransport>, oidc::Client> recorded_client() {
@@ -244,7 +177,8 @@ TEST(InteropRefresh, AnInteractiveSourceReportsInteractionRequiredOnceTheGrantIs
 
   const auto reuse = oidc_interop::raw_request(
       p.endpoint("token_endpoint"), p.ca_file(),
-      "grant_type=refresh_token&refresh_token=" + form_component(t0.refresh_token.expose()), kRopc.id, kRopc.secret);
+      oidc_interop::form_urlencode({{"grant_type", "refresh_token"}, {"refresh_token", t0.refresh_token.expose()}}),
+      kRopc.id, kRopc.secret);
   EXPECT_EQ(reuse.status, 400) << reuse.body;
   EXPECT_EQ(nlohmann::json::parse(reuse.body).value("error", ""), "invalid_grant") << reuse.body;
   EXPECT_FALSE(active(t1.refresh_token)) << "presenting a consumed refresh token revokes the grant";
