@@ -5,6 +5,7 @@
 // authorization server is built here, whoever sends it: Client today, and discovery, JWKS,
 // introspection and revocation, which need no Client.
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -36,6 +37,9 @@ struct RequestContext {
   bool allow_insecure_http = false;                   // see require_secure_url
   const ClientAuthentication* client_auth = nullptr;  // null: the request carries no client authentication
   std::optional<CancelToken> cancel{};                // set: cancel() aborts the request (errc::cancelled)
+  // client_id goes in the body even when HTTP Basic carries it: RFC 9126 §2.1 requires it in a
+  // pushed authorization request, since it is a required authorization request parameter.
+  bool client_id_in_body = false;
 };
 
 // Sends through the transport; anything it throws becomes an oidc::Error naming `operation`,
@@ -110,6 +114,9 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
   if (ctx.client_auth) {
     Params auth_params;
     ctx.client_auth->apply(method, auth_params, request.headers, sent);
+    if (ctx.client_id_in_body &&
+        std::none_of(auth_params.begin(), auth_params.end(), [](const auto& f) { return f.first == "client_id"; }))
+      auth_params.insert(auth_params.begin(), {"client_id", ctx.client_auth->client_id()});
     if (!auth_params.empty()) {
       if (!request.body.empty()) request.body += '&';
       request.body += form_encode(auth_params);
