@@ -182,11 +182,12 @@ class Client {
       req.url_ = detail::authorization_url(cfg.authorization_endpoint, params, operation);
       return req;
     }
-    // RFC 9126 §2.1: the same parameters, client_id among them (oidc-provider requires it even
-    // with Basic authentication), authenticated like a token request.
+    // RFC 9126 §2.1: the same parameters, authenticated like a token request. client_id is added
+    // with the client authentication, and in the body even with HTTP Basic (§2.1 requires it).
+    params.erase(params.begin() + 1);
     const std::string par_operation = "pushed authorization request";
     const auto response = post_to(cfg.pushed_authorization_request_endpoint, "pushed_authorization_request_endpoint",
-                                  std::move(params), par_operation, options.cancel, /*form_has_client_id=*/true);
+                                  std::move(params), par_operation, options.cancel, /*client_id_in_body=*/true);
     const auto request_uri =
         detail::parse_pushed_authorization_response(response.response, par_operation, response.secret_views());
     req.url_ = detail::authorization_url(cfg.authorization_endpoint,
@@ -389,12 +390,13 @@ class Client {
   // Every request of the Client goes through the one request path (detail/request.hpp).
   detail::FormResponse post_to(const std::string& url, const char* endpoint_name, Params form,
                                const std::string& operation, const std::optional<CancelToken>& cancel,
-                               bool form_has_client_id = false) const {
+                               bool client_id_in_body = false) const {
     const auto& cfg = config();
     if (url.empty()) throw Error(errc::config, operation, std::string("no ") + endpoint_name + " configured");
-    const detail::RequestContext ctx{cfg.transport.get(), cfg.timeout,      &cfg.extra_headers,
-                                     cfg.allow_insecure_http, &state_->auth, cancel};
-    return detail::post_form(ctx, url, std::move(form), operation, form_has_client_id);
+    detail::RequestContext ctx{cfg.transport.get(), cfg.timeout,      &cfg.extra_headers,
+                               cfg.allow_insecure_http, &state_->auth, cancel};
+    ctx.client_id_in_body = client_id_in_body;
+    return detail::post_form(ctx, url, std::move(form), operation);
   }
 
   static std::string expired_reason(const DeviceAuthorization& authorization, Clock::time_point deadline) {

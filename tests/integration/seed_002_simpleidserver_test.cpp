@@ -1,5 +1,6 @@
-// Seed 002 (SimpleIdServer 4.0.4-rc1, realm "master"): client credentials, resource owner password
-// and device flow, replayed through the real libcurl transport against the LocalProvider.
+// Seed 002 (SimpleIdServer 4.0.4-rc1, realm "master"): client credentials, resource owner password,
+// device flow, authorization code and (deprecated) implicit grant, replayed through the real
+// libcurl transport against the LocalProvider; the test plays the browser for the last two.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -10,13 +11,19 @@
 #include <utility>
 #include <vector>
 
+#include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "local_provider.hpp"
+#include "message_hygiene.hpp"
 #include "provider_fixture.hpp"
+#include "redirect_browser.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/detail/form.hpp"
 #include "seed_documents.hpp"
+
+// The implicit grant's API is deprecated on purpose; seed 002 documents it, so it is replayed.
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 using namespace std::chrono_literals;
 using oidc::Client;
@@ -41,6 +48,15 @@ std::vector<std::string> sorted_names(const Params& fields) {
   for (const auto& field : fields) names.push_back(field.first);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+nlohmann::json jwt_payload(const std::string& jwt) {
+  const auto first = jwt.find('.');
+  const auto second = jwt.find('.', first + 1);
+  std::string b64 = jwt.substr(first + 1, second - first - 1);
+  for (auto& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (b64.size() % 4 != 0) b64 += '=';
+  return nlohmann::json::parse(*oidc_testing::local_provider_detail::base64_decode(b64));
 }
 
 bool is_uuid(const std::string& s) {
@@ -68,6 +84,58 @@ class Seed002SimpleIdServer : public oidc_testing::ProviderFixture {
     c.transport = oidc::make_curl_transport();
     c.clock = clock;
     return c;
+  }
+
+  // "website" at the SimpleIdServer authorization endpoint. Seed 002's callbacks carry no iss and
+  // the provider's SimpleIdServer metadata declares none, so the issuer is known but iss optional.
+  ClientConfig website() const {
+    ClientConfig c = config(LocalProvider::kSidWebsiteClientId, LocalProvider::kSidWebsiteClientSecret);
+    c.issuer = provider.sid_issuer();
+    c.authorization_endpoint = provider.sid_authorization_endpoint();
+    return c;
+  }
+  static oidc::AuthorizationOptions seed_options() {
+    oidc::AuthorizationOptions o;
+    o.redirect_uri = str(LocalProvider::kSidWebsiteRedirectUri);
+    o.scope = "openid profile";
+    o.state = "1234567890";
+    return o;
+  }
+  // The browser: one GET, the redirect's Location as the provider wrote it.
+  std::string browse(const std::string& url) const {
+    const auto page = oidc_testing::browser_get(url);
+    EXPECT_EQ(page.status, 302) << page.body;
+    return page.location;
+  }
+  // The authorization request as the provider received it (after browse), next to the document's.
+  void expect_seed_request(const std::string& sent_url, std::string_view seed_query,
+                           const std::vector<std::string>& library_additions) const {
+    const auto gets = provider.requests(LocalProvider::sid_authorization_path());
+    ASSERT_EQ(gets.size(), 1u);
+    EXPECT_EQ(provider.base_url() + gets[0].target, sent_url);
+    const auto q = sent_url.find('?');
+    const auto sent = oidc::detail::form_decode(sent_url.substr(q + 1));
+    // The document's query has "&&" (an empty parameter) and a raw space; the library sends neither.
+    EXPECT_EQ(sent_url.find("&&"), std::string::npos);
+    EXPECT_NE(sent_url.find("&scope=openid+profile&"), std::string::npos);
+    const auto seed = oidc::detail::form_decode(seed_query);
+    for (const auto& [name, value] : seed) {
+      if (name.empty()) continue;  // the "&&"
+      // "your_client_id" is the document's placeholder: its token request (and the implicit
+      // access token's client_id claim) name the client "website", and RFC 6749 §4.1.3 binds a
+      // code to the client that asked for it, so one client does both.
+      EXPECT_EQ(value_of(sent, name), name == "client_id" ? "website" : value) << name;
+    }
+    auto expected = sorted_names(seed);
+    expected.erase(std::remove(expected.begin(), expected.end(), ""), expected.end());
+    expected.insert(expected.end(), library_additions.begin(), library_additions.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(sorted_names(sent), expected);
+  }
+  static std::string value_of(const Params& p, const std::string& name) {
+    for (const auto& [n, v] : p)
+      if (n == name) return v;
+    return "<absent>";
   }
 
   void expect_form_post_headers(const RecordedRequest& r) const {
@@ -269,4 +337,104 @@ TEST_F(Seed002SimpleIdServer, DeviceFlowAgainstTheProviderIssuesIdToken) {
                                 {"client_id", "device"},
                                 {"client_secret", "password"}};
   EXPECT_EQ(all[2].form, refresh_expected);
+}
+
+TEST_F(Seed002SimpleIdServer, AuthorizationCodeReplaysTheDocumentedExchange) {
+  // The document's callback, code and session_state included, for the administrator it shows.
+  provider.script_next_authorization({str(seeds::kSeed002AuthorizationCode), "",
+                                      "AVinZKQq4XTdDezZKi0rJFT9Zs2ikPgr7FZTFMyxuQA.9057a6c7-1d3c-42df-83d2-a47c14e288d0"});
+  provider.set_authorization_user(str(LocalProvider::kAdministratorUsername));
+  const Client client(website());
+  auto request = client.authorization_request(seed_options());
+  const auto nonce = request.nonce();
+  // Beyond the document's parameters the library adds a nonce (OpenID Connect, scope openid) and
+  // PKCE S256 (RFC 9700 §2.1.1): SimpleIdServer accepts both; the document shows neither.
+  const auto callback = browse(request.url());
+  expect_seed_request(request.url(), seeds::kSeed002AuthorizationCodeRequestQuery,
+                      {"code_challenge", "code_challenge_method", "nonce"});
+  EXPECT_EQ(callback, seeds::kSeed002AuthorizationCodeCallbackUrl);  // character for character
+  // Its extra members, as the library reads them (token_type in a code response is SimpleIdServer's own).
+  const auto parsed = oidc::parse_authorization_response(callback, {"1234567890", client.config().issuer, false});
+  EXPECT_TRUE(parsed.code.equals(seeds::kSeed002AuthorizationCode));
+  EXPECT_EQ(parsed.session_state, "AVinZKQq4XTdDezZKi0rJFT9Zs2ikPgr7FZTFMyxuQA.9057a6c7-1d3c-42df-83d2-a47c14e288d0");
+  EXPECT_EQ(parsed.extra, (Params{{"token_type", "Bearer"}}));
+  EXPECT_TRUE(parsed.iss.empty());
+
+  const auto token = client.exchange_code(std::move(request), callback);
+
+  // The document's token request, client_secret in the body (client_secret_post), field by field;
+  // the provider checked each (client, code, redirect_uri, PKCE) before answering.
+  const auto requests = provider.requests(LocalProvider::sid_token_path());
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& r = requests[0];
+  expect_form_post_headers(r);
+  const auto seed_form = oidc::detail::form_decode(seeds::kSeed002AuthorizationCodeTokenRequestBodyTemplate);
+  auto expected_names = sorted_names(seed_form);
+  expected_names.push_back("code_verifier");  // PKCE, which the document's request has not
+  std::sort(expected_names.begin(), expected_names.end());
+  EXPECT_EQ(sorted_names(r.form), expected_names);
+  EXPECT_EQ(r.form_value("client_id"), "website");
+  EXPECT_EQ(r.form_value("client_secret"), "password");
+  EXPECT_EQ(r.form_value("grant_type"), "authorization_code");
+  EXPECT_EQ(r.form_value("code"), str(seeds::kSeed002AuthorizationCode));  // the template's <authorization code>
+  // The document's token request says redirect_uri=http://localhost while its authorization request
+  // used https://your-app.com/callback. RFC 6749 §4.1.3 requires the two to be identical (and the
+  // provider answers invalid_grant otherwise), so the RFC is followed, not the document.
+  EXPECT_EQ(r.form_value("redirect_uri"), "https://your-app.com/callback");
+  EXPECT_EQ(value_of(seed_form, "redirect_uri"), "http://localhost");
+  EXPECT_EQ(r.form_value("code_verifier")->size(), 43u);
+  EXPECT_TRUE(provider.authorization_code(seeds::kSeed002AuthorizationCode)->redeemed);
+
+  // SimpleIdServer's token response: id_token (openid) with the request's nonce, an opaque UUID
+  // refresh token, 1800 s.
+  EXPECT_EQ(token.type(), "Bearer");
+  EXPECT_EQ(token.scope, "openid profile");
+  EXPECT_EQ(*token.expiry, clock->now() + 1800s);
+  EXPECT_FALSE(token.refresh_expiry.has_value());
+  EXPECT_TRUE(is_uuid(token.refresh_token.expose()));
+  ASSERT_FALSE(token.id_token.empty());
+  const auto payload = jwt_payload(token.id_token.expose());
+  EXPECT_EQ(payload["nonce"], nonce);
+  EXPECT_EQ(payload["sub"], "administrator");
+  EXPECT_EQ(payload["iss"], provider.sid_issuer());
+
+  // "If the access token expires, the client application can use the refresh token".
+  const auto source = client.token_source(token);
+  clock->advance(1801s);
+  EXPECT_FALSE(source->token()->access_token.equals(token.access_token.expose()));
+  EXPECT_EQ(provider.requests(LocalProvider::sid_token_path()).size(), 2u);
+}
+
+TEST_F(Seed002SimpleIdServer, ImplicitReplaysTheDocumentedFragment) {
+  provider.script_next_authorization(
+      {"", str(seeds::kSeed002ImplicitAccessToken),
+       "oJK5q8N1SnWeXGsLxRdSmpZiIKSgnJn1D7enzyA6_xE.c5ea6702-2d7a-4f2f-8687-c0618545d973"});
+  provider.set_authorization_user(str(LocalProvider::kAdministratorUsername));
+  const Client client(website());
+  auto request = client.implicit_request(seed_options());
+  // A nonce beyond the document's parameters (scope openid); no PKCE: it has no place in implicit.
+  const auto callback = browse(request.url());
+  expect_seed_request(request.url(), seeds::kSeed002ImplicitRequestQuery, {"nonce"});
+  EXPECT_EQ(callback, "https://your-app.com/callback#" + str(seeds::kSeed002ImplicitRedirectFragment));
+  const auto token = client.implicit_token(std::move(request), callback);
+  EXPECT_EQ(token.access_token.expose(), seeds::kSeed002ImplicitAccessToken);
+  EXPECT_EQ(token.type(), "Bearer");
+  EXPECT_FALSE(token.has_refresh_token());
+  EXPECT_EQ(token.extra.value("session_state", ""),
+            "oJK5q8N1SnWeXGsLxRdSmpZiIKSgnJn1D7enzyA6_xE.c5ea6702-2d7a-4f2f-8687-c0618545d973");
+  // No expires_in in the document's fragment, and its JWT's exp (2023) lies before the clock.
+  EXPECT_FALSE(token.expiry);
+  EXPECT_TRUE(provider.requests(LocalProvider::sid_token_path()).empty()) << "implicit: no token endpoint";
+}
+
+TEST_F(Seed002SimpleIdServer, ImplicitDenialIsTypedAccessDeniedFromTheFragment) {
+  provider.set_authorization_denied(true, "administrator did not consent");
+  const Client client(website());
+  auto request = client.implicit_request(seed_options());
+  const auto callback = browse(request.url());
+  EXPECT_EQ(callback.rfind("https://your-app.com/callback#error=access_denied&", 0), 0u) << callback;
+  const auto e = oidc_testing::error_of([&] { (void)client.implicit_token(std::move(request), callback); });
+  EXPECT_EQ(e.code(), oidc::errc::oauth_error);
+  EXPECT_EQ(e.oauth_code(), "access_denied");
+  EXPECT_TRUE(oidc_testing::is_clean(e, {str(LocalProvider::kSidWebsiteClientSecret)}));
 }

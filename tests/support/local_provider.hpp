@@ -5,6 +5,21 @@
 // as recorded rejections instead of silently working), and can replay
 // scripted responses verbatim.
 //
+// It also has a browser-facing authorization endpoint (RFC 6749 §4.1/§4.2)
+// that a test drives like a browser: GET the request URL without following
+// redirects and read the 302's Location. Keycloak layout:
+//   /realms/<realm>/protocol/openid-connect/auth             authorization
+//   /realms/<realm>/protocol/openid-connect/ext/par/request  PAR (RFC 9126)
+//   /realms/<realm>/.well-known/openid-configuration         metadata
+// SimpleIdServer layout (seed 002): /<realm>/authorization and
+// /<realm>/.well-known/openid-configuration (no PAR).
+// The "user" is set_authorization_user() (alice by default) and consents at
+// once unless set_authorization_denied(true). RFC 9207 iss is sent in
+// Keycloak-layout responses and not in SimpleIdServer ones (seed 002 has
+// none) unless set_authorization_response_iss() says otherwise; the metadata
+// declares authorization_response_iss_parameter_supported as sent unless
+// set_advertise_authorization_response_iss() says otherwise.
+//
 // Header-only; needs cpp-httplib (`pkg-config --cflags --libs cpp-httplib`)
 // and nlohmann/json. Thread-safe: one mutex guards all provider state.
 //
@@ -26,6 +41,18 @@
 //                    refresh_token; scope "networks"; expires_in 1800
 //     userDevice     secret "password"; password + refresh_token;
 //                    scope "openid profile" (=> id_token); expires_in 1800
+//     website        secret "password"; authorization_code + implicit +
+//                    refresh_token; redirect https://your-app.com/callback;
+//                    scope "openid profile"; expires_in 1800 (seed 002)
+//   realm "core", browser clients (any port on the loopback redirects,
+//   RFC 8252 §7.3):
+//     web-app        public; authorization_code + refresh_token; PKCE
+//                    required; redirects http://127.0.0.1/callback,
+//                    http://[::1]/callback, com.example.app:/oauth2redirect
+//     portal         secret "portal-secret"; authorization_code + implicit +
+//                    refresh_token; PKCE optional; redirects
+//                    https://portal.example.com/callback and the loopback
+//                    ones above
 //   users: alice/secret in every realm, administrator/password in "master".
 #pragma once
 
@@ -34,6 +61,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -64,6 +92,10 @@ inline constexpr std::string_view kGrantPassword = "password";
 inline constexpr std::string_view kGrantRefreshToken = "refresh_token";
 inline constexpr std::string_view kGrantDeviceCode =
     "urn:ietf:params:oauth:grant-type:device_code";
+inline constexpr std::string_view kGrantAuthorizationCode = "authorization_code";
+// Not a token endpoint grant: the registration's permission to use
+// response_type=token (RFC 7591 §2 grant_types "implicit").
+inline constexpr std::string_view kGrantImplicit = "implicit";
 
 struct ClientRegistration {
   std::string realm;
@@ -81,6 +113,29 @@ struct ClientRegistration {
   long long not_before_policy = 0;
   std::string default_scope;  // used when the request has no scope
   Flavor flavor = Flavor::keycloak;
+  // Authorization endpoint: compared exactly (RFC 6749 §3.1.2.3), except that
+  // a loopback IP redirect registered without a port matches any port.
+  std::vector<std::string> redirect_uris;
+  bool require_pkce = false;  // no code_challenge: error=invalid_request
+  bool require_pushed_authorization_requests = false;  // RFC 9126 §6
+};
+
+// An authorization code as the provider issued it (see authorization_code()).
+struct IssuedAuthorizationCode {
+  std::string realm, client_id, redirect_uri, scope, nonce, subject, session_state;
+  std::string code_challenge, code_challenge_method;  // empty: no PKCE
+  std::vector<std::string> resources;
+  std::chrono::system_clock::time_point expires_at;
+  bool redeemed = false;
+  std::vector<std::string> refresh_tokens;  // revoked if the code is replayed
+};
+
+// Values the next authorization response uses instead of fresh ones, to
+// replay a document's callback exactly. Empty members are generated.
+struct ScriptedAuthorization {
+  std::string code;
+  std::string access_token;  // response_type=token
+  std::string session_state;
 };
 
 using FormFields = std::vector<std::pair<std::string, std::string>>;
@@ -339,6 +394,118 @@ inline std::set<std::string> scope_set(std::string_view scope) {
   return out;
 }
 
+// SHA-256 (FIPS 180-4), written here rather than taken from the library so that the provider's
+// PKCE S256 check is an independent oracle: a wrong oidc::sha256 would otherwise agree with itself.
+inline std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  static constexpr std::uint32_t k[64] = {
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+  std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::string msg(data);
+  const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
+  msg += static_cast<char>(0x80);
+  while (msg.size() % 64 != 56) msg += '\0';
+  for (int i = 7; i >= 0; --i) msg += static_cast<char>((bits >> (8 * i)) & 0xFF);
+  auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+  for (std::size_t block = 0; block < msg.size(); block += 64) {
+    std::uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = 0;
+      for (int j = 0; j < 4; ++j) w[i] = (w[i] << 8) | static_cast<std::uint8_t>(msg[block + 4 * i + j]);
+    }
+    for (int i = 16; i < 64; ++i) {
+      const auto s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const auto s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t v[8];
+    for (int i = 0; i < 8; ++i) v[i] = h[i];
+    for (int i = 0; i < 64; ++i) {
+      const auto s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
+      const auto ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+      const auto t1 = v[7] + s1 + ch + k[i] + w[i];
+      const auto s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
+      const auto maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+      for (int j = 7; j > 0; --j) v[j] = v[j - 1];
+      v[4] += t1;
+      v[0] = t1 + s0 + maj;
+    }
+    for (int i = 0; i < 8; ++i) h[i] += v[i];
+  }
+  std::array<std::uint8_t, 32> out{};
+  for (int i = 0; i < 32; ++i) out[i] = static_cast<std::uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+// RFC 3986 percent-encoding of everything but the unreserved characters: what
+// a server puts in the redirect's query or fragment.
+inline std::string url_encode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// RFC 7636 §4.1/§4.2: 43-128 characters of ALPHA / DIGIT / "-" / "." / "_" / "~"
+// (verifiers, and S256 or plain challenges alike).
+inline bool is_pkce_value(std::string_view v) {
+  if (v.size() < 43 || v.size() > 128) return false;
+  return std::all_of(v.begin(), v.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+  });
+}
+
+// RFC 6749 §3.3: scope-tokens separated by single spaces.
+inline bool is_scope(std::string_view scope) {
+  if (scope.empty()) return false;
+  for (auto token : split(scope, ' ')) {
+    if (token.empty()) return false;
+    for (unsigned char c : token) {
+      if (c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E) return false;
+    }
+  }
+  return true;
+}
+
+// RFC 8707 §2: an absolute URI without a fragment.
+inline bool is_resource_indicator(std::string_view uri) {
+  auto colon = uri.find(':');
+  if (colon == std::string_view::npos || colon == 0 || uri.find('#') != std::string_view::npos) return false;
+  return std::all_of(uri.begin(), uri.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+}
+
+inline std::string html_escape(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 // httplib::TaskQueue that starts workers only when no idle one can take a
 // job: a fixed pool big enough for many clients costs ~200 ms to start and
 // join per provider under TSan.
@@ -432,6 +599,15 @@ class LocalProvider {
   static constexpr std::string_view kSidDeviceClientSecret = "password";
   static constexpr std::string_view kSidUserDeviceClientId = "userDevice";
   static constexpr std::string_view kSidUserDeviceClientSecret = "password";
+  static constexpr std::string_view kWebAppClientId = "web-app";
+  static constexpr std::string_view kPortalClientId = "portal";
+  static constexpr std::string_view kPortalClientSecret = "portal-secret";
+  static constexpr std::string_view kPortalRedirectUri = "https://portal.example.com/callback";
+  static constexpr std::string_view kLoopbackRedirectUri = "http://127.0.0.1/callback";
+  static constexpr std::string_view kNativeRedirectUri = "com.example.app:/oauth2redirect";
+  static constexpr std::string_view kSidWebsiteClientId = "website";
+  static constexpr std::string_view kSidWebsiteClientSecret = "password";
+  static constexpr std::string_view kSidWebsiteRedirectUri = "https://your-app.com/callback";
   static constexpr std::string_view kAliceUsername = "alice";
   static constexpr std::string_view kAlicePassword = "secret";
   static constexpr std::string_view kAdministratorUsername = "administrator";
@@ -528,6 +704,40 @@ class LocalProvider {
     return "/" + std::string(realm) + "/device_authorization";
   }
 
+  static std::string authorization_path(std::string_view realm = kCoreRealm) {
+    return "/realms/" + std::string(realm) + "/protocol/openid-connect/auth";
+  }
+  static std::string par_path(std::string_view realm = kCoreRealm) {
+    return "/realms/" + std::string(realm) + "/protocol/openid-connect/ext/par/request";
+  }
+  static std::string discovery_path(std::string_view realm = kCoreRealm) {
+    return "/realms/" + std::string(realm) + "/.well-known/openid-configuration";
+  }
+  static std::string sid_authorization_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/authorization";
+  }
+  static std::string sid_discovery_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/.well-known/openid-configuration";
+  }
+
+  // The issuer identifiers the metadata and RFC 9207 iss carry.
+  std::string issuer(std::string_view realm = kCoreRealm) const { return base_url_ + "/realms/" + std::string(realm); }
+  std::string sid_issuer(std::string_view realm = kMasterRealm) const { return base_url_ + "/" + std::string(realm); }
+
+  std::string authorization_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + authorization_path(realm);
+  }
+  std::string par_endpoint(std::string_view realm = kCoreRealm) const { return base_url_ + par_path(realm); }
+  std::string discovery_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + discovery_path(realm);
+  }
+  std::string sid_authorization_endpoint(std::string_view realm = kMasterRealm) const {
+    return base_url_ + sid_authorization_path(realm);
+  }
+  std::string sid_discovery_endpoint(std::string_view realm = kMasterRealm) const {
+    return base_url_ + sid_discovery_path(realm);
+  }
+
   std::string token_endpoint(std::string_view realm = kCoreRealm) const {
     return base_url_ + token_path(realm);
   }
@@ -614,6 +824,63 @@ class LocalProvider {
     device_interval_ = seconds;
   }
 
+  // --- authorization endpoint ---------------------------------------------
+  // Who logs in at the authorization endpoint (consent is given at once).
+  void set_authorization_user(std::string username) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    authorization_user_ = std::move(username);
+  }
+
+  // The user refuses: error=access_denied with this description.
+  void set_authorization_denied(bool denied, std::string description = "The user denied the request") {
+    std::lock_guard<std::mutex> lock(mutex_);
+    authorization_denied_ = denied;
+    denial_description_ = std::move(description);
+  }
+
+  // RFC 9207 iss in authorization responses: nullopt is the layout's default
+  // (Keycloak sends it, SimpleIdServer does not).
+  void set_authorization_response_iss(std::optional<bool> send) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    send_iss_ = send;
+  }
+
+  // authorization_response_iss_parameter_supported in the metadata: nullopt
+  // says what is sent; a value can make the metadata lie either way.
+  void set_advertise_authorization_response_iss(std::optional<bool> advertise) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    advertise_iss_ = advertise;
+  }
+
+  // The next authorization response (only the next) uses these values.
+  void script_next_authorization(ScriptedAuthorization next) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    next_authorization_ = std::move(next);
+  }
+
+  // Keycloak's default: codes live 60 s, pushed request_uris 60 s.
+  void set_authorization_code_lifetime(int seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    code_lifetime_ = seconds;
+  }
+  void set_request_uri_lifetime(int seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    request_uri_lifetime_ = seconds;
+  }
+
+  // What the provider stored with a code it issued.
+  std::optional<IssuedAuthorizationCode> authorization_code(std::string_view code) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = codes_.find(std::string(code));
+    if (it == codes_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::size_t pushed_request_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pushed_requests_.size();
+  }
+
   // --- provider time -------------------------------------------------------
   // The clock is called with the provider mutex held: it must not call back
   // into the provider.
@@ -683,7 +950,7 @@ class LocalProvider {
   using Json = nlohmann::ordered_json;  // keeps the providers' key order
 
   enum class DeviceState { pending, approved, denied };
-  enum class Endpoint { none, token, device, verification };
+  enum class Endpoint { none, token, device, verification, authorization, par, discovery };
 
   struct Route {
     Endpoint endpoint = Endpoint::none;
@@ -712,6 +979,8 @@ class LocalProvider {
   struct RefreshGrant {
     std::string realm, client_id, subject, scope, session_state;
     TimePoint expires_at;
+    std::vector<std::string> resources;
+    std::string code;  // the authorization code it descends from, if any
   };
 
   // The outcome of a grant, before tokens are minted.
@@ -721,11 +990,47 @@ class LocalProvider {
     std::string session_state;
     bool for_user = true;       // false: client_credentials (no id/refresh token)
     bool refreshed = false;     // picks refresh_expires_in over first_...
+    std::string nonce;                   // into the id_token (authorization code)
+    std::vector<std::string> resources;  // the access token's aud (RFC 8707)
+    std::string code;                    // the authorization code redeemed
+  };
+
+  static Grant user_grant(std::string subject, std::string scope, std::string session_state, bool refreshed) {
+    Grant g;
+    g.subject = std::move(subject);
+    g.scope = std::move(scope);
+    g.session_state = std::move(session_state);
+    g.refreshed = refreshed;
+    return g;
+  }
+
+  // A validated authorization request, from the query or a pushed request.
+  struct AuthorizationParams {
+    std::string client_id, response_type, redirect_uri, state, scope, nonce;
+    std::string code_challenge, code_challenge_method;
+    std::vector<std::string> resources;
+  };
+
+  struct PushedRequest {
+    std::string realm;
+    AuthorizationParams params;
+    TimePoint expires_at;
+    bool used = false;
+  };
+
+  // Where an authorization error may be redirected: known only once client_id
+  // and redirect_uri have been checked (RFC 6749 §4.1.2.1).
+  struct RedirectTarget {
+    std::string redirect_uri;
+    std::string state;  // echoed when the request had one
+    std::string iss;    // empty: not sent
+    bool fragment = false;
   };
 
   struct GrantSpec {
     std::string_view grant_type;
-    std::vector<std::string_view> required;  // also the grant's whitelist
+    std::vector<std::string_view> required;  // with `optional`, the grant's whitelist
+    std::vector<std::string_view> optional = {};
   };
 
   static const GrantSpec* find_grant_spec(std::string_view grant_type) {
@@ -734,6 +1039,7 @@ class LocalProvider {
         {kGrantPassword, {"username", "password"}},
         {kGrantRefreshToken, {"refresh_token"}},
         {kGrantDeviceCode, {"device_code"}},
+        {kGrantAuthorizationCode, {"code"}, {"redirect_uri", "code_verifier"}},
     };
     for (const auto& spec : specs) {
       if (spec.grant_type == grant_type) return &spec;
@@ -771,6 +1077,9 @@ class LocalProvider {
         case Endpoint::token: return handle_token(in, route, res);
         case Endpoint::device: return handle_device_authorization(in, route, res);
         case Endpoint::verification: return handle_verification(in, res);
+        case Endpoint::authorization: return handle_authorization(in, route, res);
+        case Endpoint::par: return handle_par(in, route, res);
+        case Endpoint::discovery: return handle_discovery(in, route, res);
         case Endpoint::none: break;
       }
       reject(404, "invalid_request", "no endpoint at " + req.method + " " + req.path);
@@ -800,16 +1109,21 @@ class LocalProvider {
       if (rest == "/protocol/openid-connect/token") route.endpoint = Endpoint::token;
       if (rest == "/protocol/openid-connect/auth/device") route.endpoint = Endpoint::device;
       if (rest == "/device") route.endpoint = Endpoint::verification;
+      if (rest == "/protocol/openid-connect/auth") route.endpoint = Endpoint::authorization;
+      if (rest == "/protocol/openid-connect/ext/par/request") route.endpoint = Endpoint::par;
+      if (rest == "/.well-known/openid-configuration") route.endpoint = Endpoint::discovery;
     } else if (route.prefix.empty()) {
       if (rest == "/token") route.endpoint = Endpoint::token;
       if (rest == "/device_authorization") route.endpoint = Endpoint::device;
       if (rest == "/Device") route.endpoint = Endpoint::verification;
+      if (rest == "/authorization") route.endpoint = Endpoint::authorization;
+      if (rest == "/.well-known/openid-configuration") route.endpoint = Endpoint::discovery;
     }
     return route;
   }
 
   // Method, query, content type, form syntax and duplicates (RFC 6749 §3.2:
-  // parameters in the body, none repeated).
+  // parameters in the body, none repeated but RFC 8707's resource).
   static const FormFields& require_form_post(const Inbound& in) {
     using namespace local_provider_detail;
     if (in.http.method != "POST") {
@@ -821,7 +1135,7 @@ class LocalProvider {
     if (!in.form_problem.empty()) reject(400, "invalid_request", in.form_problem);
     std::set<std::string_view> seen;
     for (const auto& field : in.form) {
-      if (!seen.insert(field.first).second) {
+      if (!seen.insert(field.first).second && field.first != "resource") {
         reject(400, "invalid_request", "duplicate parameter: " + field.first);
       }
     }
@@ -848,7 +1162,9 @@ class LocalProvider {
     }
     const GrantSpec* spec = find_grant_spec(*grant_type);
     if (spec == nullptr) fail(400, "unsupported_grant_type", "Unsupported grant_type");
-    require_known_params(form, spec->required);
+    auto allowed = spec->required;
+    allowed.insert(allowed.end(), spec->optional.begin(), spec->optional.end());
+    require_known_params(form, allowed);
     for (auto name : spec->required) {
       const auto* value = find_field(form, name);
       if (value == nullptr || value->empty()) {
@@ -870,15 +1186,18 @@ class LocalProvider {
       if (client.secret.empty()) {
         fail(400, "unauthorized_client", "Public client not allowed to retrieve service account");
       }
-      grant = {"service-account-" + client.client_id, requested_scope, uuid_locked(), false, false};
+      grant = user_grant("service-account-" + client.client_id, requested_scope, uuid_locked(), false);
+      grant.for_user = false;
     } else if (*grant_type == kGrantPassword) {
       auto user = users_.find({client.realm, *find_field(form, "username")});
       if (user == users_.end() || user->second != *find_field(form, "password")) {
         fail(400, "invalid_grant", "Invalid user credentials");
       }
-      grant = {user->first.second, requested_scope, uuid_locked(), true, false};
+      grant = user_grant(user->first.second, requested_scope, uuid_locked(), false);
     } else if (*grant_type == kGrantRefreshToken) {
       grant = redeem_refresh_token_locked(client, *find_field(form, "refresh_token"), scope, now);
+    } else if (*grant_type == kGrantAuthorizationCode) {
+      grant = redeem_code_locked(client, form, now);
     } else {
       grant = poll_device_code_locked(client, *find_field(form, "device_code"), now);
     }
@@ -904,7 +1223,10 @@ class LocalProvider {
       }
       granted = *scope;
     }
-    return {stored.subject, granted, stored.session_state, true, true};
+    auto grant = user_grant(stored.subject, granted, stored.session_state, true);
+    grant.resources = stored.resources;
+    grant.code = stored.code;
+    return grant;
   }
 
   Grant poll_device_code_locked(const ClientRegistration& client, const std::string& device_code,
@@ -938,7 +1260,7 @@ class LocalProvider {
       case DeviceState::approved:
         break;
     }
-    Grant grant{device.subject, device.scope, uuid_locked(), true, false};
+    Grant grant = user_grant(device.subject, device.scope, uuid_locked(), false);
     device_grants_.erase(it);  // a device code yields tokens once
     return grant;
   }
@@ -1006,6 +1328,398 @@ class LocalProvider {
     }
   }
 
+  // --- authorization endpoint ----------------------------------------------
+  // RFC 6749 §4.1.1/§4.2.1, driven like a browser: a GET answered with a 302
+  // to the client's redirect_uri. Errors before client_id and redirect_uri
+  // are known good get an error page instead (§4.1.2.1: never redirect to an
+  // unverified URI); after that, they are redirected with the state.
+  void handle_authorization(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    std::optional<RedirectTarget> target;
+    try {
+      if (in.http.method != "GET") reject(405, "invalid_request", "use GET");
+      auto q = in.http.target.find('?');
+      FormFields query;
+      std::string problem;
+      if (!parse_form(q == std::string::npos ? std::string_view() : std::string_view(in.http.target).substr(q + 1),
+                      query, problem)) {
+        reject(400, "invalid_request", "malformed query: " + problem);
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::string iss = send_iss_locked(route) ? route_issuer(route) : std::string();
+      AuthorizationParams params;
+      const ClientRegistration* client = nullptr;
+      if (const auto* request_uri = find_field(query, "request_uri")) {
+        client = &authorization_client_locked(query, route.realm);
+        params = take_pushed_request_locked(*request_uri, *client, route.realm);
+        target = RedirectTarget{params.redirect_uri, params.state, iss, params.response_type == "token"};
+        // RFC 9126 §4: the pushed request is the whole request.
+        for (const auto& field : query) {
+          if (field.first != "client_id" && field.first != "request_uri") {
+            reject(400, "invalid_request", "parameter " + field.first + " besides request_uri");
+          }
+        }
+      } else {
+        client = &authorization_client_locked(query, route.realm);
+        auto redirect_uri = registered_redirect_uri(query, *client);
+        const auto* state = find_field(query, "state");
+        const auto* response_type = find_field(query, "response_type");
+        target = RedirectTarget{redirect_uri, state ? *state : std::string(), iss,
+                                response_type != nullptr && *response_type == "token"};
+        params = validate_authorization(query, *client, redirect_uri);
+        if (client->require_pushed_authorization_requests) {
+          fail(400, "invalid_request", "Pushed Authorization Request is only allowed");
+        }
+      }
+      authorize_locked(params, *client, route, *target, res);
+    } catch (const OAuthError& e) {
+      if (e.strict) record_rejection(in.http, e);
+      if (!target) return write_error_page(res, e);
+      FormFields out{{"error", e.error}, {"error_description", e.description}};
+      if (!target->state.empty()) out.emplace_back("state", target->state);
+      if (!target->iss.empty()) out.emplace_back("iss", target->iss);  // RFC 9207 §2: errors too
+      write_redirect(res, *target, out);
+    }
+  }
+
+  // The user's decision and the response: a code (query) or a token (fragment).
+  void authorize_locked(const AuthorizationParams& p, const ClientRegistration& client, const Route& route,
+                        const RedirectTarget& target, httplib::Response& res) {
+    using namespace local_provider_detail;
+    if (authorization_denied_) fail(400, "access_denied", denial_description_);
+    auto next = std::move(next_authorization_);
+    next_authorization_.reset();
+    const bool keycloak = route.style == Flavor::keycloak;
+    auto now = now_locked();
+    // Keycloak: a UUID; SimpleIdServer: base64url(32 bytes) "." UUID (seed 002).
+    std::string session_state = next && !next->session_state.empty() ? next->session_state
+                                : keycloak ? uuid_locked()
+                                           : base64_encode(random_bytes_locked(32), true) + "." + uuid_locked();
+    FormFields out{{"state", p.state}};
+    if (p.response_type == "code") {
+      std::string code = next && !next->code.empty() ? next->code
+                         : keycloak ? uuid_locked() + "." + session_state + "." + uuid_locked()
+                                    : uuid_locked();
+      IssuedAuthorizationCode issued;
+      issued.realm = client.realm;
+      issued.client_id = client.client_id;
+      issued.redirect_uri = p.redirect_uri;
+      issued.scope = p.scope;
+      issued.nonce = p.nonce;
+      issued.subject = authorization_user_;
+      issued.session_state = session_state;
+      issued.code_challenge = p.code_challenge;
+      issued.code_challenge_method = p.code_challenge_method;
+      issued.resources = p.resources;
+      issued.expires_at = now + std::chrono::seconds(code_lifetime_);
+      codes_[code] = std::move(issued);
+      // Each layout's order: Keycloak state, session_state, iss, code;
+      // SimpleIdServer state, code, token_type, session_state (seed 002).
+      if (keycloak) {
+        out.emplace_back("session_state", session_state);
+        if (!target.iss.empty()) out.emplace_back("iss", target.iss);
+        out.emplace_back("code", code);
+      } else {
+        out.emplace_back("code", code);
+        out.emplace_back("token_type", "Bearer");
+        out.emplace_back("session_state", session_state);
+        if (!target.iss.empty()) out.emplace_back("iss", target.iss);
+      }
+    } else {
+      // RFC 6749 §4.2.2: the token itself, never a refresh token.
+      auto grant = user_grant(authorization_user_, p.scope, session_state, false);
+      grant.resources = p.resources;
+      std::string access_token = next && !next->access_token.empty()
+                                     ? next->access_token
+                                     : mint_jwt_locked("RS256", access_claims_locked(client, grant, now), 64);
+      if (keycloak) {
+        out.emplace_back("session_state", session_state);
+        if (!target.iss.empty()) out.emplace_back("iss", target.iss);
+        out.emplace_back("access_token", access_token);
+        out.emplace_back("token_type", client.token_type);
+        out.emplace_back("expires_in", std::to_string(client.expires_in));
+      } else {
+        // Seed 002's fragment: no expires_in.
+        out.emplace_back("access_token", access_token);
+        out.emplace_back("token_type", client.token_type);
+        out.emplace_back("session_state", session_state);
+        if (!target.iss.empty()) out.emplace_back("iss", target.iss);
+      }
+    }
+    write_redirect(res, target, out);
+  }
+
+  // client_id must name a registered client of the realm; duplicates are
+  // refused here too, since a repeated redirect_uri could not be trusted.
+  const ClientRegistration& authorization_client_locked(const FormFields& query, const std::string& realm) const {
+    using local_provider_detail::reject;
+    std::set<std::string_view> seen;
+    for (const auto& field : query) {
+      if (!seen.insert(field.first).second && field.first != "resource") {
+        reject(400, "invalid_request", "duplicate parameter: " + field.first + " (RFC 6749 §3.1)");
+      }
+    }
+    const auto* client_id = local_provider_detail::find_field(query, "client_id");
+    if (client_id == nullptr || client_id->empty()) reject(400, "invalid_request", "Missing parameter: client_id");
+    auto it = clients_.find({realm, *client_id});
+    if (it == clients_.end()) reject(400, "invalid_request", "Client not found: " + *client_id);
+    return it->second;
+  }
+
+  static std::string registered_redirect_uri(const FormFields& query, const ClientRegistration& client) {
+    using local_provider_detail::reject;
+    const auto* redirect_uri = local_provider_detail::find_field(query, "redirect_uri");
+    // OIDC Core §3.1.2.1 requires it; so does this provider, for every client.
+    if (redirect_uri == nullptr || redirect_uri->empty()) reject(400, "invalid_request", "Missing parameter: redirect_uri");
+    for (const auto& registered : client.redirect_uris) {
+      if (redirect_uri_matches(registered, *redirect_uri)) return *redirect_uri;
+    }
+    reject(400, "invalid_request", "Invalid parameter: redirect_uri " + *redirect_uri);
+  }
+
+  // RFC 6749 §3.1.2.3 simple string comparison; RFC 8252 §7.3: a loopback IP
+  // redirect registered without a port matches the same URI with any port.
+  static bool redirect_uri_matches(const std::string& registered, const std::string& given) {
+    if (registered == given) return true;
+    for (std::string_view host : {"http://127.0.0.1", "http://[::1]"}) {
+      if (!local_provider_detail::starts_with(registered, host) || registered.size() == host.size() ||
+          registered[host.size()] == ':' || !local_provider_detail::starts_with(given, std::string(host) + ":")) {
+        continue;
+      }
+      auto rest = std::string_view(given).substr(host.size() + 1);
+      std::size_t digits = 0;
+      while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+      if (digits == 0 || digits > 5) return false;
+      return std::string(host) + std::string(rest.substr(digits)) == registered;
+    }
+    return false;
+  }
+
+  // Everything but client_id and redirect_uri (checked already); failures
+  // are redirected to the client.
+  static AuthorizationParams validate_authorization(const FormFields& query, const ClientRegistration& client,
+                                                    const std::string& redirect_uri) {
+    using namespace local_provider_detail;
+    AuthorizationParams p;
+    p.client_id = client.client_id;
+    p.redirect_uri = redirect_uri;
+    const auto* response_type = find_field(query, "response_type");
+    if (response_type == nullptr || response_type->empty()) {
+      reject(400, "invalid_request", "Missing parameter: response_type");
+    }
+    if (*response_type != "code" && *response_type != "token") {
+      reject(400, "unsupported_response_type", "Unsupported response_type: " + *response_type);
+    }
+    p.response_type = *response_type;
+    auto allowed = [&](std::string_view grant) {
+      return std::find(client.grant_types.begin(), client.grant_types.end(), grant) != client.grant_types.end();
+    };
+    if (!allowed(p.response_type == "code" ? kGrantAuthorizationCode : kGrantImplicit)) {
+      fail(400, "unauthorized_client", "Client is not allowed to initiate browser login with response_type " +
+                                           p.response_type);
+    }
+    // RFC 6749 makes state RECOMMENDED; this provider insists, as the library always sends one.
+    const auto* state = find_field(query, "state");
+    if (state == nullptr || state->empty()) reject(400, "invalid_request", "Missing parameter: state");
+    p.state = *state;
+    if (const auto* mode = find_field(query, "response_mode")) {
+      if (*mode != "fragment" && !(*mode == "query" && p.response_type == "code")) {
+        reject(400, "invalid_request", "Invalid parameter: response_mode " + *mode);
+      }
+    }
+    const auto* scope = find_field(query, "scope");
+    if (scope != nullptr && !is_scope(*scope)) reject(400, "invalid_scope", "Invalid scopes: " + *scope);
+    p.scope = scope ? *scope : client.default_scope;
+    if (const auto* nonce = find_field(query, "nonce")) p.nonce = *nonce;
+
+    const auto* challenge = find_field(query, "code_challenge");
+    const auto* method = find_field(query, "code_challenge_method");
+    if (p.response_type == "token" && (challenge || method)) {
+      reject(400, "invalid_request", "PKCE does not apply to response_type=token");
+    }
+    if (method && !challenge) reject(400, "invalid_request", "code_challenge_method without code_challenge");
+    if (challenge) {
+      p.code_challenge_method = method ? *method : "plain";  // RFC 7636 §4.3 default
+      if (p.code_challenge_method != "S256" && p.code_challenge_method != "plain") {
+        reject(400, "invalid_request", "Invalid parameter: code_challenge_method " + p.code_challenge_method);
+      }
+      if (!is_pkce_value(*challenge)) reject(400, "invalid_request", "Invalid parameter: code_challenge");
+      p.code_challenge = *challenge;
+    } else if (client.require_pkce && p.response_type == "code") {
+      reject(400, "invalid_request", "Missing parameter: code_challenge_method");
+    }
+    for (const auto& field : query) {
+      if (field.first != "resource") continue;
+      if (!is_resource_indicator(field.second)) {
+        reject(400, "invalid_target", "Invalid resource indicator: " + field.second);
+      }
+      p.resources.push_back(field.second);
+    }
+    return p;
+  }
+
+  AuthorizationParams take_pushed_request_locked(const std::string& request_uri, const ClientRegistration& client,
+                                                 const std::string& realm) {
+    using local_provider_detail::fail;
+    using local_provider_detail::reject;
+    auto it = pushed_requests_.find(request_uri);
+    // Reloading a spent or expired request is a user's doing, not a client bug.
+    if (it == pushed_requests_.end() || it->second.used || now_locked() >= it->second.expires_at) {
+      fail(400, "invalid_request_uri", "Invalid, expired or already used request_uri");
+    }
+    if (it->second.realm != realm || it->second.params.client_id != client.client_id) {
+      reject(400, "invalid_request_uri", "request_uri was pushed by another client");
+    }
+    it->second.used = true;  // RFC 9126 §4: one-time use
+    return it->second.params;
+  }
+
+  // RFC 9126 §2: the authorization request, authenticated like a token request.
+  void handle_par(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    const auto& form = require_form_post(in);
+    // §2.1: client_id is required here even when the client authenticates
+    // with HTTP Basic, since it is a required authorization request parameter.
+    if (find_field(form, "client_id") == nullptr) {
+      reject(400, "invalid_request", "Missing parameter: client_id (RFC 9126 §2.1)");
+    }
+    if (find_field(form, "request_uri") != nullptr) {
+      reject(400, "invalid_request", "request_uri must not be pushed (RFC 9126 §2.1)");
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto& client = authenticate_locked(in, route.realm);
+    FormFields params;
+    for (const auto& field : form) {
+      if (field.first != "client_secret") params.push_back(field);
+    }
+    auto validated = validate_authorization(params, client, registered_redirect_uri(params, client));
+    std::string request_uri = "urn:ietf:params:oauth:request_uri:" + base64_encode(random_bytes_locked(24), true);
+    pushed_requests_[request_uri] = {route.realm, std::move(validated),
+                                     now_locked() + std::chrono::seconds(request_uri_lifetime_), false};
+    Json body;
+    body["request_uri"] = request_uri;
+    body["expires_in"] = request_uri_lifetime_;
+    write_json(res, 201, body);
+  }
+
+  // OpenID Connect Discovery 1.0 / RFC 8414, as far as this provider goes.
+  void handle_discovery(const Inbound& in, const Route& route, httplib::Response& res) {
+    using local_provider_detail::reject;
+    if (in.http.method != "GET") reject(405, "invalid_request", "use GET");
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool keycloak = route.style == Flavor::keycloak;
+    const std::string realm_url = keycloak ? base_url_ + route.prefix + "/realms/" + route.realm
+                                           : base_url_ + "/" + route.realm;
+    Json body;
+    body["issuer"] = route_issuer(route);
+    if (keycloak) {
+      body["authorization_endpoint"] = realm_url + "/protocol/openid-connect/auth";
+      body["token_endpoint"] = realm_url + "/protocol/openid-connect/token";
+      body["device_authorization_endpoint"] = realm_url + "/protocol/openid-connect/auth/device";
+      body["pushed_authorization_request_endpoint"] = realm_url + "/protocol/openid-connect/ext/par/request";
+      body["require_pushed_authorization_requests"] = false;
+    } else {
+      body["authorization_endpoint"] = realm_url + "/authorization";
+      body["token_endpoint"] = realm_url + "/token";
+      body["device_authorization_endpoint"] = realm_url + "/device_authorization";
+    }
+    body["grant_types_supported"] = Json::array();
+    for (auto grant : {kGrantAuthorizationCode, kGrantImplicit, kGrantRefreshToken, kGrantPassword,
+                       kGrantClientCredentials, kGrantDeviceCode}) {
+      body["grant_types_supported"].push_back(std::string(grant));
+    }
+    body["response_types_supported"] = Json::array({"code", "token"});
+    body["response_modes_supported"] = Json::array({"query", "fragment"});
+    body["code_challenge_methods_supported"] = Json::array({"plain", "S256"});
+    body["token_endpoint_auth_methods_supported"] = Json::array({"client_secret_basic", "client_secret_post"});
+    body["authorization_response_iss_parameter_supported"] = advertise_iss_.value_or(send_iss_locked(route));
+    write_json(res, 200, body);
+  }
+
+  bool send_iss_locked(const Route& route) const {
+    return send_iss_.value_or(route.style == Flavor::keycloak);
+  }
+
+  std::string route_issuer(const Route& route) const {
+    return route.style == Flavor::keycloak ? base_url_ + route.prefix + "/realms/" + route.realm
+                                           : base_url_ + "/" + route.realm;
+  }
+
+  static void write_redirect(httplib::Response& res, const RedirectTarget& target, const FormFields& params) {
+    std::string location = target.redirect_uri;
+    char sep = target.fragment ? '#' : (location.find('?') == std::string::npos ? '?' : '&');
+    for (const auto& [name, value] : params) {
+      location += sep;
+      sep = '&';
+      location += local_provider_detail::url_encode(name) + "=" + local_provider_detail::url_encode(value);
+    }
+    res.status = 302;
+    res.set_header("Location", location);
+    res.set_header("Cache-Control", "no-store");
+  }
+
+  static void write_error_page(httplib::Response& res, const OAuthError& e) {
+    res.status = e.status;
+    if (e.status == 405) res.set_header("Allow", "GET");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content("<html><body><h1>We are sorry...</h1><p>" + local_provider_detail::html_escape(e.error) +
+                        ": " + local_provider_detail::html_escape(e.description) + "</p></body></html>",
+                    "text/html");
+  }
+
+  // RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 8707 §2.2.
+  Grant redeem_code_locked(const ClientRegistration& client, const FormFields& form, TimePoint now) {
+    using namespace local_provider_detail;
+    const auto& code = *find_field(form, "code");
+    auto it = codes_.find(code);
+    if (it == codes_.end()) fail(400, "invalid_grant", "Code not valid");
+    auto& issued = it->second;
+    // Not consumed: another client must not be able to burn someone's code.
+    if (issued.realm != client.realm || issued.client_id != client.client_id) {
+      fail(400, "invalid_grant", "Code was issued to another client");
+    }
+    if (issued.redeemed) {
+      // §4.1.2: a replayed code revokes what it yielded.
+      for (const auto& token : issued.refresh_tokens) refresh_grants_.erase(token);
+      issued.refresh_tokens.clear();
+      fail(400, "invalid_grant", "Code already used");
+    }
+    issued.redeemed = true;  // single use, whatever the outcome below
+    if (now >= issued.expires_at) fail(400, "invalid_grant", "Code is expired");
+    const auto* redirect_uri = find_field(form, "redirect_uri");
+    if (redirect_uri == nullptr) {
+      reject(400, "invalid_request", "Missing parameter: redirect_uri (it was in the authorization request)");
+    }
+    if (*redirect_uri != issued.redirect_uri) fail(400, "invalid_grant", "Incorrect redirect_uri");
+    const auto* verifier = find_field(form, "code_verifier");
+    if (issued.code_challenge.empty()) {
+      // RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade.
+      if (verifier != nullptr) reject(400, "invalid_grant", "code_verifier without a code_challenge");
+    } else {
+      if (verifier == nullptr) reject(400, "invalid_grant", "PKCE code verifier not specified");
+      if (!is_pkce_value(*verifier)) reject(400, "invalid_grant", "PKCE invalid code verifier");
+      std::string expected = *verifier;
+      if (issued.code_challenge_method == "S256") {
+        auto digest = sha256(*verifier);
+        expected = base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()), true);
+      }
+      if (expected != issued.code_challenge) fail(400, "invalid_grant", "PKCE verification failed");
+    }
+    std::vector<std::string> resources;
+    for (const auto& field : form) {
+      if (field.first != "resource") continue;
+      if (std::find(issued.resources.begin(), issued.resources.end(), field.second) == issued.resources.end()) {
+        fail(400, "invalid_target", "Resource not authorized: " + field.second);
+      }
+      resources.push_back(field.second);
+    }
+    auto grant = user_grant(issued.subject, issued.scope, issued.session_state, false);
+    grant.nonce = issued.nonce;
+    grant.resources = resources.empty() ? issued.resources : resources;
+    grant.code = code;
+    return grant;
+  }
+
   // client_secret_basic or client_secret_post (never both); public clients
   // send only client_id. Seed 003's Host requirement is checked here too.
   const ClientRegistration& authenticate_locked(const Inbound& in, const std::string& realm) const {
@@ -1065,22 +1779,37 @@ class LocalProvider {
   }
 
   // --- token minting -------------------------------------------------------
-  Json issue_tokens_locked(const ClientRegistration& client, const Grant& grant, TimePoint now) {
-    bool keycloak = client.flavor == Flavor::keycloak;
-    std::string issuer = keycloak ? base_url_ + "/realms/" + client.realm : base_url_ + "/" + client.realm;
-    auto iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  std::string token_issuer(const ClientRegistration& client) const {
+    return client.flavor == Flavor::keycloak ? issuer(client.realm) : sid_issuer(client.realm);
+  }
 
+  static long long epoch_seconds(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  }
+
+  Json access_claims_locked(const ClientRegistration& client, const Grant& grant, TimePoint now) {
+    auto iat = epoch_seconds(now);
     Json access;
     access["exp"] = iat + client.expires_in;
     access["iat"] = iat;
     access["jti"] = "lp-" + std::to_string(++issued_) + "-" + uuid_locked();
-    access["iss"] = issuer;
+    access["iss"] = token_issuer(client);
+    if (!grant.resources.empty()) access["aud"] = grant.resources;
     access["sub"] = grant.subject;
     access["typ"] = "Bearer";
     access["azp"] = client.client_id;
     access["client_id"] = client.client_id;
     access["scope"] = grant.scope;
     access["session_state"] = grant.session_state;
+    return access;
+  }
+
+  Json issue_tokens_locked(const ClientRegistration& client, const Grant& grant, TimePoint now) {
+    bool keycloak = client.flavor == Flavor::keycloak;
+    std::string token_iss = token_issuer(client);
+    auto iat = epoch_seconds(now);
+
+    Json access = access_claims_locked(client, grant, now);
     std::string access_token = mint_jwt_locked("RS256", access, 64);
 
     std::optional<std::string> refresh_token;
@@ -1098,8 +1827,12 @@ class LocalProvider {
       } else {
         refresh_token = uuid_locked();
       }
-      refresh_grants_[*refresh_token] = {client.realm, client.client_id, grant.subject, grant.scope,
-                                         grant.session_state, now + std::chrono::seconds(refresh_expires_in)};
+      refresh_grants_[*refresh_token] = {client.realm,        client.client_id,
+                                         grant.subject,       grant.scope,
+                                         grant.session_state, now + std::chrono::seconds(refresh_expires_in),
+                                         grant.resources,     grant.code};
+      auto code = codes_.find(grant.code);
+      if (code != codes_.end()) code->second.refresh_tokens.push_back(*refresh_token);
     }
 
     std::optional<std::string> id_token;
@@ -1110,8 +1843,9 @@ class LocalProvider {
       id["sub"] = grant.subject;
       id["exp"] = iat + client.expires_in;
       id["iat"] = iat;
-      id["iss"] = issuer;
+      id["iss"] = token_iss;
       id["sid"] = grant.session_state;
+      if (!grant.nonce.empty()) id["nonce"] = grant.nonce;  // OIDC Core §3.1.3.6
       id_token = mint_jwt_locked(keycloak ? "RS256" : "ES256", id, 64);
     }
 
@@ -1287,6 +2021,25 @@ class LocalProvider {
     add_client(client(kMasterRealm, kSidUserDeviceClientId, kSidUserDeviceClientSecret, {password, refresh},
                       1800, "openid profile", Flavor::simpleidserver));
 
+    const std::string code(kGrantAuthorizationCode), implicit(kGrantImplicit);
+    auto website = client(kMasterRealm, kSidWebsiteClientId, kSidWebsiteClientSecret, {code, implicit, refresh}, 1800,
+                          "openid profile", Flavor::simpleidserver);
+    website.redirect_uris = {std::string(kSidWebsiteRedirectUri)};
+    add_client(website);
+
+    const std::vector<std::string> loopback = {std::string(kLoopbackRedirectUri), "http://[::1]/callback"};
+    auto web_app = client(kCoreRealm, kWebAppClientId, "", {code, refresh}, 300, "", Flavor::keycloak);
+    web_app.redirect_uris = loopback;
+    web_app.redirect_uris.emplace_back(kNativeRedirectUri);
+    web_app.require_pkce = true;
+    add_client(web_app);
+
+    auto portal = client(kCoreRealm, kPortalClientId, kPortalClientSecret, {code, implicit, refresh}, 300, "",
+                         Flavor::keycloak);
+    portal.redirect_uris = loopback;
+    portal.redirect_uris.emplace_back(kPortalRedirectUri);
+    add_client(portal);
+
     for (auto realm : {kCoreRealm, kVyoptaRealm, kMasterRealm}) {
       add_user(std::string(realm), std::string(kAliceUsername), std::string(kAlicePassword));
     }
@@ -1321,6 +2074,15 @@ class LocalProvider {
   bool enforce_slow_down_ = false;
   int device_expires_in_ = 600;
   int device_interval_ = 5;
+  std::map<std::string, IssuedAuthorizationCode> codes_;  // by code
+  std::map<std::string, PushedRequest> pushed_requests_;   // by request_uri
+  std::string authorization_user_{kAliceUsername};
+  bool authorization_denied_ = false;
+  std::string denial_description_;
+  std::optional<bool> send_iss_, advertise_iss_;
+  std::optional<ScriptedAuthorization> next_authorization_;
+  int code_lifetime_ = 60;
+  int request_uri_lifetime_ = 60;
   std::uint64_t issued_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};
 };

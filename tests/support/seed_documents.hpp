@@ -158,6 +158,16 @@ inline constexpr int kSeed001ExpiresIn = 300;  // "e.g., 5 minutes"
 //    not "device" as in the requests.
 //  * The authorization request examples start "response_type=code&\n&..." —
 //    a doubled '&' (empty parameter).
+//  * The authorization requests say client_id=your_client_id (a placeholder);
+//    the code's token request and the implicit access token's client_id
+//    claim say "website". A code is bound to the client that requested it
+//    (RFC 6749 §4.1.3), so the replays use "website" for both.
+//  * The token request's redirect_uri is http://localhost, the authorization
+//    request's https://your-app.com/callback; RFC 6749 §4.1.3 requires them
+//    identical, so the replays send the authorization request's.
+//  * The code response carries token_type=Bearer (no RFC 6749 §4.1.2
+//    parameter) and no RFC 9207 iss; the implicit fragment has no expires_in
+//    (RECOMMENDED by §4.2.2). Neither request uses PKCE or a nonce.
 // ---------------------------------------------------------------------------
 
 // Authorization code request (verbatim query, line breaks removed; note "&&").

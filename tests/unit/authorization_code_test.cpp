@@ -297,22 +297,42 @@ TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestSendsParametersAuthentic
   EXPECT_EQ(param(f, "response_type"), "code");
   EXPECT_EQ(param(f, "state"), req.state());
   EXPECT_EQ(param(f, "code_challenge_method"), "S256");
-  EXPECT_EQ(param(f, "client_id"), "app");  // RFC 9126 §2.1's example sends it with Basic too
+  // RFC 9126 §2.1: client_id is required in the body even though HTTP Basic names the client.
+  EXPECT_EQ(param(f, "client_id"), "app");
   EXPECT_EQ(count(f, "client_id"), 1u);
+  EXPECT_EQ(param(f, "client_secret"), "<absent>");
   const auto q = query_of(req.url());
   ASSERT_EQ(q.size(), 2u);
   EXPECT_EQ(param(q, "client_id"), "app");
   EXPECT_EQ(param(q, "request_uri"), "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c");
 }
 
-TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestOfAPublicClientSendsClientIdOnce) {
-  auto c = config("");
+// With client_secret_post or no secret, client authentication itself puts client_id in the body:
+// it must still appear exactly once, and the token endpoint keeps its usual form.
+TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestNamesTheClientOnceWhateverTheAuthentication) {
+  for (const auto method : {oidc::ClientAuthMethod::client_secret_post, oidc::ClientAuthMethod::none}) {
+    auto c = config(method == oidc::ClientAuthMethod::none ? "" : "s3cret");
+    c.auth_method = method;
+    c.pushed_authorization_request_endpoint = std::string(kIssuer) + "/par";
+    const Client client(c);
+    transport->push_json(201, R"({"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60})");
+    auto req = client.authorization_request(options());
+    const auto f = form_of(transport->last());
+    EXPECT_EQ(count(f, "client_id"), 1u);
+    EXPECT_EQ(param(f, "client_id"), "app");
+    EXPECT_EQ(param(f, "client_secret"), method == oidc::ClientAuthMethod::none ? "<absent>" : "s3cret");
+    EXPECT_FALSE(transport->last().headers.get("Authorization").has_value());
+  }
+  // The token endpoint with HTTP Basic: no client_id in the body, as before.
+  auto c = config();
   c.pushed_authorization_request_endpoint = std::string(kIssuer) + "/par";
   const Client client(c);
-  transport->push_json(201, R"({"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":60})");
-  (void)client.authorization_request(options());
-  EXPECT_EQ(count(form_of(transport->last()), "client_id"), 1u);
-  EXPECT_FALSE(transport->last().headers.get("Authorization"));
+  transport->push_json(201, R"({"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60})");
+  auto req = client.authorization_request(options());
+  const auto cb = callback(req);
+  transport->push_json(200, R"({"access_token":"at-1","token_type":"Bearer"})");
+  (void)client.exchange_code(std::move(req), cb);
+  EXPECT_EQ(count(form_of(transport->last()), "client_id"), 0u);
 }
 
 TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestFailuresAndRequirement) {

@@ -5,10 +5,10 @@
 // authorization server is built here, whoever sends it: Client today, and discovery, JWKS,
 // introspection and revocation, which need no Client.
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <optional>
-#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +37,9 @@ struct RequestContext {
   bool allow_insecure_http = false;                   // see require_secure_url
   const ClientAuthentication* client_auth = nullptr;  // null: the request carries no client authentication
   std::optional<CancelToken> cancel{};                // set: cancel() aborts the request (errc::cancelled)
+  // client_id goes in the body even when HTTP Basic carries it: RFC 9126 §2.1 requires it in a
+  // pushed authorization request, since it is a required authorization request parameter.
+  bool client_id_in_body = false;
 };
 
 // Sends through the transport; anything it throws becomes an oidc::Error naming `operation`,
@@ -90,11 +93,10 @@ inline std::string oauth_error_of(const HttpResponse& r) {
 }
 
 // Parameters must not smuggle in, or duplicate, what the library itself sends.
-inline void reject_reserved(const Params& form, bool client_auth, const std::string& operation,
-                            bool form_has_client_id = false) {
+inline void reject_reserved(const Params& form, bool client_auth, const std::string& operation) {
   if (client_auth)
     for (const auto& field : form)
-      if ((field.first == "client_id" && !form_has_client_id) || field.first == "client_secret")
+      if (field.first == "client_id" || field.first == "client_secret")
         throw Error(errc::config, operation, "parameter '" + field.first + "' is set by the client configuration");
   for (std::size_t i = 0; i < form.size(); ++i)
     for (std::size_t j = i + 1; j < form.size(); ++j)
@@ -105,17 +107,16 @@ inline void reject_reserved(const Params& form, bool client_auth, const std::str
 // One attempt: `body` (already encoded) plus authentication by `method` when the context has any.
 inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& url, const Secret& body,
                                  ClientAuthMethod method, const std::string& operation,
-                                 std::vector<Secret>& sent, bool form_has_client_id) {
+                                 std::vector<Secret>& sent) {
   HttpRequest request = make_request(ctx, "POST", url, operation);
   request.headers.set("Content-Type", "application/x-www-form-urlencoded");
   request.body = body.expose();
   if (ctx.client_auth) {
     Params auth_params;
     ctx.client_auth->apply(method, auth_params, request.headers, sent);
-    if (form_has_client_id)
-      auth_params.erase(std::remove_if(auth_params.begin(), auth_params.end(),
-                                       [](const auto& f) { return f.first == "client_id"; }),
-                        auth_params.end());
+    if (ctx.client_id_in_body &&
+        std::none_of(auth_params.begin(), auth_params.end(), [](const auto& f) { return f.first == "client_id"; }))
+      auth_params.insert(auth_params.begin(), {"client_id", ctx.client_auth->client_id()});
     if (!auth_params.empty()) {
       if (!request.body.empty()) request.body += '&';
       request.body += form_encode(auth_params);
@@ -131,11 +132,10 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
 // context's client authentication. With ClientAuthMethod::auto_detect and no method known for
 // `url` yet, a refusal of the Basic credentials (invalid_client or 401) is retried once with
 // client_secret_post, and the method that succeeds is remembered for `url`. The form's values are
-// wiped once encoded. `form_has_client_id`: client_id is a parameter of the request itself (a
-// pushed authorization request, RFC 9126 §2.1), sent once whatever the authentication method.
+// wiped once encoded.
 [[nodiscard]] inline FormResponse post_form(const RequestContext& ctx, const std::string& url, Params form,
-                                            const std::string& operation, bool form_has_client_id = false) {
-  reject_reserved(form, ctx.client_auth != nullptr, operation, form_has_client_id);
+                                            const std::string& operation) {
+  reject_reserved(form, ctx.client_auth != nullptr, operation);
   FormResponse out;
   for (const auto& [name, value] : form)
     if (is_sensitive_name(name) && !value.empty()) out.sent_secrets.emplace_back(value);
@@ -145,11 +145,11 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
 
   const auto known = ctx.client_auth ? ctx.client_auth->method_for(url) : std::optional{ClientAuthMethod::none};
   auto method = known.value_or(ClientAuthMethod::client_secret_basic);
-  out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets, form_has_client_id);
+  out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets);
   if (!known) {
     if (is_client_auth_failure(out.response.status, oauth_error_of(out.response))) {
       method = ClientAuthMethod::client_secret_post;
-      out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets, form_has_client_id);
+      out.response = post_encoded(ctx, url, body, method, operation, out.sent_secrets);
     }
     if (out.response.ok() && oauth_error_of(out.response).empty()) ctx.client_auth->remember(url, method);
   }
