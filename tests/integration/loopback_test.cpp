@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -439,6 +440,17 @@ TEST_F(LoopbackTest, IdleSlowAndOversizedConnectionsDoNotHoldUpTheCallback) {
   (void)slow.read_until_closed(milliseconds(2000), &slow_closed);
   EXPECT_TRUE(idle_closed);
   EXPECT_TRUE(slow_closed);
+}
+
+TEST_F(LoopbackTest, AFixedPortIsNeitherSharedNorStolen) {
+  oidc::LoopbackListener first;
+  const auto ep = endpoint_of(first.redirect_uri());
+  // httplib's default socket options (SO_REUSEPORT) would let this second bind succeed.
+  oidc::LoopbackOptions lo;
+  lo.port = static_cast<std::uint16_t>(ep.port);
+  const auto e = error_of([&] { oidc::LoopbackListener second(lo); });
+  EXPECT_EQ(e.code(), errc::transport) << e.what();
+  EXPECT_NE(e.detail().find(std::to_string(ep.port)), std::string::npos) << e.what();
 }
 
 TEST_F(LoopbackTest, MovedFromListenerRefusesToWait) {
