@@ -85,6 +85,16 @@ std::string wait_for_redirect() { return {}; }
   (void)restored;
 }
 
+[[maybe_unused]] void loopback() {
+  oidc::ClientConfig cfg;  // a public client: no secret (RFC 8252 §8.4)
+  cfg.authorization_endpoint = "https://sso.example.com/realms/core/protocol/openid-connect/auth";
+  cfg.token_endpoint = "https://sso.example.com/realms/core/protocol/openid-connect/token";
+  cfg.client_id = "cli";
+  cfg.auth_method = oidc::ClientAuthMethod::none;
+  oidc::Token t = oidc::loopback_login(oidc::Client(cfg), {{}, "openid offline_access"});
+  (void)t;
+}
+
 [[maybe_unused]] void extension_grant(const oidc::Client& client, const std::string& signed_jwt) {
   auto jwt_bearer = client.token_source(oidc::Params{
       {"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", signed_jwt}});

@@ -12,7 +12,8 @@
 #              copy of its corpus; findings go to build/fuzz-findings
 #   5. package consumer projects under tests/package, built against the library:
 #              find_package (installed to a temporary prefix), add_subdirectory (only the library
-#              target may appear), no_curl (OIDC_WITH_CURL=OFF, OIDC_WITH_OPENSSL=OFF: must link without libcurl and OpenSSL), and
+#              target may appear), no_curl (OIDC_WITH_CURL=OFF, OIDC_WITH_OPENSSL=OFF, OIDC_WITH_LOOPBACK=OFF: must link without libcurl,
+#              OpenSSL and cpp-httplib), and
 #              the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
 #              (g++, and clang++ when installed)
 #
@@ -243,6 +244,11 @@ check_no_curl() {
     echo "$exe is linked against OpenSSL" >&2
     return 1
   fi
+  # OIDC_WITH_LOOPBACK=OFF there: Debian's libcpp-httplib would bring zlib and brotli (and OpenSSL).
+  if ldd "$exe" | grep -E 'libcpp-httplib|libz\.|libbrotli'; then
+    echo "$exe is linked against cpp-httplib or its compression libraries" >&2
+    return 1
+  fi
   "$exe"
 }
 
@@ -262,7 +268,7 @@ if has_stage package; then
   stage_begin "package: consumer projects (tests/package)"
   package_check "find_package against an installed prefix" check_find_package
   package_check "add_subdirectory builds only the library" check_add_subdirectory
-  package_check "OIDC_WITH_CURL=OFF and OIDC_WITH_OPENSSL=OFF: own transport, no libcurl, no OpenSSL" check_no_curl
+  package_check "OIDC_WITH_CURL, OIDC_WITH_OPENSSL, OIDC_WITH_LOOPBACK OFF: own transport, no libcurl, OpenSSL, httplib" check_no_curl
   package_check "two hidden-visibility shared libraries, each source serves its own token" check_two_shared_libs
   package_check "C++20 consumer, g++ -Wall -Wextra -Wpedantic -Werror" check_cxx20 g++
   if command -v clang++ >/dev/null 2>&1; then

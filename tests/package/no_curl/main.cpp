@@ -7,6 +7,7 @@
 
 #include <iostream>
 #include <string>
+#include <utility>
 
 int main() {
   using consumer::check;
@@ -48,6 +49,18 @@ int main() {
   // is OpenSSL's too: the plain method is what remains, on explicit request.
   const auto own = oidc::pkce_from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", oidc::PkceMethod::plain);
   check(own.challenge == "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "plain challenge is the verifier");
+
+  // Built without the loopback listener (cpp-httplib): the functions exist and say so.
+  check(!oidc::loopback_available(), "loopback_available() is true in a library built with OIDC_WITH_LOOPBACK=OFF");
+  try {
+    oidc::AuthorizationOptions options;
+    options.state = "state-from-the-app";
+    options.pkce = own;
+    (void)oidc::loopback_login(oidc::Client(config), std::move(options));
+    check(false, "loopback_login worked without the listener");
+  } catch (const oidc::Error& e) {
+    check(e.code() == oidc::errc::config, std::string("loopback_login: expected errc::config, got: ") + e.what());
+  }
 
   if (consumer::failures != 0) return 1;
   std::cout << "no_curl consumer: OK\n";
