@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/detail/base64.hpp"
+#include "oidc/loopback.hpp"
 #include "provider_fixture.hpp"
 #include "redirect_browser.hpp"
 
@@ -369,4 +371,49 @@ TEST_F(AuthorizationCodeFlow, TheCodeFlowsTokenRefreshesThroughTokenSource) {
                                        {"refresh_token", token.refresh_token.expose()},
                                        {"client_id", "portal"},
                                        {"client_secret", "portal-secret"}}));
+}
+
+// The native-app flow end to end (RFC 8252): loopback_login binds the listener, the "browser"
+// opens the provider's authorization URL, follows the provider's redirect to the listener (first
+// sending a forged-state request there, which must not end the login), and the library exchanges
+// the code the provider issued, PKCE verified by the provider.
+TEST_F(AuthorizationCodeFlow, LoopbackLoginFollowsTheProvidersRedirectToTheListener) {
+  if (!oidc::loopback_available()) GTEST_SKIP() << "built with OIDC_WITH_LOOPBACK=OFF";
+  const Client client(discovered(web_app()));
+  std::string redirect_uri;
+  oidc::LoopbackOptions loopback;
+  loopback.timeout = 20s;  // bounds a broken flow; the happy path takes milliseconds
+  // A browser runs beside the application: loopback_login opens it, then waits.
+  std::thread browser;
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join_browser{browser};  // also when loopback_login throws
+  long forged_status = 0, done_status = 0;
+  loopback.open_browser = [&](const std::string& url) {
+    browser = std::thread([&, url] {
+      const auto page = oidc_testing::browser_get(url);
+      if (page.status != 302) return;
+      redirect_uri = page.location.substr(0, page.location.find('?'));
+      // Someone else's redirect first: refused by the listener, the login goes on.
+      forged_status = oidc_testing::browser_get(redirect_uri + "?code=stolen&state=not-yours").status;
+      done_status = oidc_testing::browser_get(page.location).status;
+    });
+  };
+  AuthorizationOptions o;
+  o.scope = "openid offline_access";
+  const auto token = oidc::loopback_login(client, o, loopback);
+  if (browser.joinable()) browser.join();
+  EXPECT_EQ(redirect_uri.rfind("http://127.0.0.1:", 0), 0u) << redirect_uri;
+  EXPECT_EQ(forged_status, 400);
+  EXPECT_EQ(done_status, 200);
+  EXPECT_FALSE(token.access_token.empty());
+  EXPECT_TRUE(token.has_refresh_token());
+  const auto exchanges = token_requests();
+  ASSERT_EQ(exchanges.size(), 1u) << "the forged code never reached the token endpoint";
+  const auto& form = exchanges[0].form;
+  EXPECT_EQ(value(form, "redirect_uri"), redirect_uri) << "the listener's own redirect_uri, ephemeral port included";
+  EXPECT_NE(value(form, "code_verifier"), "") << "PKCE";
 }
