@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "message_hygiene.hpp"
 #include "oidc/client.hpp"
 #include "oidc/detail/base64.hpp"
+#include "oidc/loopback.hpp"
 
 namespace {
 
@@ -185,6 +187,41 @@ TEST(InteropAuthorizationCode, TheTokenRefreshesThroughATokenSource) {
   EXPECT_NE(refresh_tokens[1], refresh_tokens[2]);
   EXPECT_EQ(p.introspect(source->token()->refresh_token.expose()).value("active", false), true)
       << "a reused refresh token would have revoked the grant";
+}
+
+// The native-app login in one call (RFC 8252): loopback_login's listener at an ephemeral port,
+// oidc-provider accepting the loopback redirect on any port (§7.3) for its native client, the
+// browser logging in and following the redirect to the listener.
+TEST(InteropAuthorizationCode, LoopbackLoginOfANativeApp) {
+  if (!oidc::loopback_available()) GTEST_SKIP() << "built with OIDC_WITH_LOOPBACK=OFF";
+  const auto& p = Provider::get();
+  const oidc::Client client(p.config(oidc_interop::kNative));
+  std::thread browser;
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join_browser{browser};
+  std::string redirect;
+  long listener_status = 0;
+  oidc::LoopbackOptions loopback;
+  loopback.timeout = std::chrono::seconds(30);  // bounds a broken flow
+  loopback.open_browser = [&](const std::string& url) {
+    browser = std::thread([&, url] {
+      Browser b(p.ca_file());
+      redirect = b.authorize(url, "http://127.0.0.1:", kLogin, kPassword);
+      listener_status = b.get(redirect).status;
+    });
+  };
+  auto o = options();
+  o.redirect_uri.clear();  // the listener's
+  const auto token = oidc::loopback_login(client, o, loopback);
+  if (browser.joinable()) browser.join();
+  EXPECT_EQ(listener_status, 200);
+  EXPECT_NE(redirect.find("/callback?"), std::string::npos) << redirect;
+  EXPECT_EQ(p.introspect(token.access_token.expose()).value("sub", ""), kLogin);
+  EXPECT_TRUE(token.has_refresh_token());
 }
 
 }  // namespace
