@@ -257,7 +257,9 @@ TEST_F(AuthorizationCodeFlow, IssuerFromMetadataIsRequiredAndChecked) {
   const Client client(discovered(web_app()));
   ASSERT_TRUE(client.config().authorization_response_iss_parameter_supported);
   auto request = client.authorization_request(options());
-  EXPECT_NO_THROW((void)client.exchange_code(std::move(request), browse(request.url())));
+  // The callback first: the argument order of a call is unspecified (clang moves `request` first).
+  const auto callback = browse(request.url());
+  EXPECT_NO_THROW((void)client.exchange_code(std::move(request), callback));
 
   // Mix-up (RFC 9207 §2.4): a response from another issuer than the one this client talks to.
   auto other = discovered(web_app());
@@ -356,7 +358,8 @@ TEST_F(AuthorizationCodeFlow, AReplayedCodeIsInvalidGrantAndRevokesTheFirstLogin
 TEST_F(AuthorizationCodeFlow, TheCodeFlowsTokenRefreshesThroughTokenSource) {
   const Client client(portal(ClientAuthMethod::client_secret_post));
   auto request = client.authorization_request(options());
-  const auto token = client.exchange_code(std::move(request), browse(request.url()));
+  const auto callback = browse(request.url());  // before the move: argument order is unspecified
+  const auto token = client.exchange_code(std::move(request), callback);
   const auto source = client.token_source(token);
   EXPECT_TRUE(source->token()->access_token.equals(token.access_token.expose()));
   EXPECT_EQ(token_requests().size(), 1u);
