@@ -258,8 +258,8 @@ TEST_F(AuthorizationCodeFlow, IssuerFromMetadataIsRequiredAndChecked) {
   ASSERT_TRUE(client.config().authorization_response_iss_parameter_supported);
   auto request = client.authorization_request(options());
   // The callback first: the argument order of a call is unspecified (clang moves `request` first).
-  const auto callback = browse(request.url());
-  EXPECT_NO_THROW((void)client.exchange_code(std::move(request), callback));
+  const auto first = browse(request.url());
+  EXPECT_NO_THROW((void)client.exchange_code(std::move(request), first));
 
   // Mix-up (RFC 9207 §2.4): a response from another issuer than the one this client talks to.
   auto other = discovered(web_app());
