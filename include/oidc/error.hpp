@@ -35,7 +35,22 @@ enum class errc {
   invalid_request,         // the request to send is malformed (CR/LF/NUL in a header, control byte in a URL, no method)
   unsupported_token_type,  // token_type the caller did not allow (e.g. mac)
   state_mismatch,          // an authorization response whose state is absent or not ours (CSRF, mix-up)
-  issuer_mismatch,         // an authorization response from another issuer (RFC 9207 iss)
+  issuer_mismatch,         // another issuer answered: RFC 9207 iss, a discovery document's issuer, an ID token's iss
+  // JOSE and OpenID Connect: one code per validation rule, so callers can tell them apart.
+  jwt_malformed,        // not a compact JWS we accept: segments, base64url, JSON, size, crit, duplicate members
+  algorithm_rejected,   // alg none, unknown, not allowed for this client, or not matching the key's type
+  signature_invalid,    // no key of the set verifies the signature
+  key_not_found,        // no usable key for the token's kid, even after a refetch of the key set
+  audience_mismatch,    // aud lacks the client id (or resource), or azp is not the client id
+  token_expired,        // exp is past (beyond the leeway)
+  token_not_yet_valid,  // nbf or iat is in the future (beyond the leeway)
+  nonce_mismatch,       // the ID token's nonce is absent or not the one sent
+  hash_mismatch,        // at_hash or c_hash does not match the access token or code
+  auth_time_too_old,    // max_age was requested and auth_time is absent or too old
+  subject_mismatch,     // sub changed: a refreshed ID token, or userinfo for another user
+  token_type_mismatch,  // the JWT's typ is wrong (RFC 9068 requires at+jwt)
+  insufficient_scope,   // an access token without a required scope (RFC 9068)
+  missing_claim,        // a required claim is absent or of the wrong type
 };
 
 class error_category_impl : public std::error_category {
@@ -61,7 +76,21 @@ class error_category_impl : public std::error_category {
       case errc::invalid_request: return "malformed request refused";
       case errc::unsupported_token_type: return "unsupported token type";
       case errc::state_mismatch: return "authorization response state mismatch";
-      case errc::issuer_mismatch: return "authorization response issuer mismatch";
+      case errc::issuer_mismatch: return "issuer mismatch";
+      case errc::jwt_malformed: return "malformed JWT";
+      case errc::algorithm_rejected: return "JWS algorithm rejected";
+      case errc::signature_invalid: return "invalid JWS signature";
+      case errc::key_not_found: return "no key for the token";
+      case errc::audience_mismatch: return "audience mismatch";
+      case errc::token_expired: return "token expired";
+      case errc::token_not_yet_valid: return "token not yet valid";
+      case errc::nonce_mismatch: return "nonce mismatch";
+      case errc::hash_mismatch: return "at_hash or c_hash mismatch";
+      case errc::auth_time_too_old: return "authentication too old";
+      case errc::subject_mismatch: return "subject mismatch";
+      case errc::token_type_mismatch: return "token type mismatch";
+      case errc::insufficient_scope: return "insufficient scope";
+      case errc::missing_claim: return "missing or malformed claim";
     }
     return "unknown oidc error";
   }

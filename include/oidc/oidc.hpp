@@ -20,6 +20,8 @@
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
 #include "oidc/implicit.hpp"
+#include "oidc/jose.hpp"
+#include "oidc/jwk_set.hpp"
 #include "oidc/loopback.hpp"
 #include "oidc/pkce.hpp"
 #include "oidc/request_options.hpp"

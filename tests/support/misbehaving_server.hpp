@@ -259,8 +259,11 @@ class MisbehavingServer {
     while (std::chrono::steady_clock::now() < deadline) {
       if (stopping()) return false;
       pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(kPoll.count())) > 0 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0)
-        return false;
+      if (::poll(&p, 1, static_cast<int>(kPoll.count())) <= 0) continue;
+      if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+      const auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      // A reset (ECONNRESET) is a hang-up too; only "nothing yet" keeps the connection held.
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return false;
     }
     return true;
   }

@@ -63,6 +63,19 @@ inline std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+// The base64url of JOSE (RFC 7515 §2): the URL alphabet only, no padding, no whitespace, and the
+// unused low bits of the last character zero, so every byte string has exactly one accepted
+// encoding (two different strings can never decode to one JWS part or key member).
+inline std::optional<std::string> base64url_decode_strict(std::string_view in) {
+  if (in.size() % 4 == 1) return std::nullopt;
+  for (char c : in)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return std::nullopt;
+  auto out = base64_decode(in);
+  if (out && base64url_encode(*out) != in) return std::nullopt;  // non-canonical trailing bits
+  return out;
+}
+
 }  // namespace oidc::detail
 
 #endif  // OIDC_DETAIL_BASE64_HPP
