@@ -27,6 +27,8 @@
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
 #include "oidc/implicit.hpp"
+#include "oidc/jose.hpp"
+#include "oidc/jwk_set.hpp"
 #include "oidc/request_options.hpp"
 #include "oidc/secret.hpp"
 #include "oidc/token.hpp"
@@ -52,6 +54,14 @@ struct ClientConfig : Endpoints {
   // invalid_grant: real providers (glewlwyd, some gateways) refuse with an empty 400/401/403.
   // Renewal then re-runs the grant, or reports errc::interaction_required for interactive tokens.
   std::vector<int> refresh_refusal_statuses{400, 401, 403};
+
+  // OpenID Connect: how ID tokens (and signed userinfo) are checked.
+  // Accepted JWS algorithms; empty: id_token_signing_alg_values_supported intersected with the
+  // asymmetric ones, or RS256 when the server declared none (OIDC Core §3.1.3.7 step 7).
+  std::vector<JwsAlgorithm> id_token_algorithms;
+  bool allow_symmetric_id_tokens = false;        // HS256/384/512 keyed with client_secret, only when listed
+  std::chrono::seconds clock_leeway{30};         // tolerated clock difference for exp, iat, nbf, auth_time
+  std::shared_ptr<const KeySource> keys;         // null: a JwksCache of jwks_uri, made on first use
 };
 
 // The facade: one configured client of one authorization server. Cheap to copy (state is shared),

@@ -2,6 +2,7 @@
 #define OIDC_ENDPOINTS_HPP
 
 #include <string>
+#include <vector>
 
 namespace oidc {
 
@@ -20,6 +21,17 @@ struct Endpoints {
   std::string pushed_authorization_request_endpoint;  // RFC 9126: when set, authorization requests are pushed
   bool require_pushed_authorization_requests = false;  // RFC 9126 §5: no request without PAR
   bool authorization_response_iss_parameter_supported = false;  // RFC 9207: responses must carry iss
+  std::string end_session_endpoint;  // OpenID Connect RP-Initiated Logout 1.0
+
+  // What the server declares it supports (RFC 8414 §2 / OIDC Discovery §3); empty: not declared.
+  std::vector<std::string> grant_types_supported;
+  std::vector<std::string> response_types_supported;
+  std::vector<std::string> scopes_supported;
+  std::vector<std::string> token_endpoint_auth_methods_supported;
+  std::vector<std::string> token_endpoint_auth_signing_alg_values_supported;
+  std::vector<std::string> code_challenge_methods_supported;
+  std::vector<std::string> id_token_signing_alg_values_supported;
+  std::vector<std::string> userinfo_signing_alg_values_supported;
 };
 
 }  // namespace oidc

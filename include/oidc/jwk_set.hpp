@@ -5,6 +5,7 @@
 // the set is parsed, never per verification.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +106,28 @@ class JwkSet {
 
   std::vector<VerificationKey> keys_;
   std::vector<std::pair<std::string, std::string>> refused_;  // kid, reason
+};
+
+// Where verification keys come from: a fixed set (StaticKeySource), or a JwksCache of a jwks_uri,
+// which refetches when a token names a kid it does not know.
+class KeySource {
+ public:
+  virtual ~KeySource() = default;
+  // The keys to verify a JWS whose header names `kid` (nullopt: none named). A source that can
+  // fetch may do so here: when it has no keys yet, or when `kid` is not in its set (rate-limited).
+  // Throws oidc::Error when no set can be had.
+  [[nodiscard]] virtual std::shared_ptr<const JwkSet> keys_for(const std::optional<std::string>& kid) const = 0;
+};
+
+class StaticKeySource final : public KeySource {
+ public:
+  explicit StaticKeySource(JwkSet keys) : keys_(std::make_shared<const JwkSet>(std::move(keys))) {}
+  [[nodiscard]] std::shared_ptr<const JwkSet> keys_for(const std::optional<std::string>&) const override {
+    return keys_;
+  }
+
+ private:
+  std::shared_ptr<const JwkSet> keys_;
 };
 
 }  // namespace oidc
