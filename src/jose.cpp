@@ -18,6 +18,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
@@ -83,6 +84,16 @@ using Bio = std::unique_ptr<BIO, BioFree>;
 using Bld = std::unique_ptr<OSSL_PARAM_BLD, BldFree>;
 using Params = std::unique_ptr<OSSL_PARAM, ParamFree>;
 using Sig = std::unique_ptr<ECDSA_SIG, SigFree>;
+
+// OpenSSL's per-thread error queue is shared with the rest of the process (libcurl reads it to
+// explain a failed TLS handshake): whatever our calls push there is removed on the way out, and
+// only that.
+struct ErrorMark {
+  ErrorMark() noexcept { ERR_set_mark(); }
+  ~ErrorMark() { ERR_pop_to_mark(); }
+  ErrorMark(const ErrorMark&) = delete;
+  ErrorMark& operator=(const ErrorMark&) = delete;
+};
 
 // RSA moduli below 2048 bits are breakable in practice (NIST SP 800-131A); above 16384 bits a
 // verification costs a server-chosen amount of CPU for no security gain.
@@ -417,6 +428,7 @@ std::string b64_bn(const EVP_PKEY* pkey, const char* name, int pad) {
 
 VerificationKey VerificationKey::from_jwk(const nlohmann::json& jwk, const std::string& operation,
                                           bool allow_symmetric) {
+  const ErrorMark mark;
   if (!jwk.is_object()) throw Error(errc::parse, operation, "JWK: the key is not a JSON object");
   JwkContext c{jwk, operation, {}};
   VerificationKey key;
@@ -474,6 +486,7 @@ VerificationKey VerificationKey::from_jwk(const nlohmann::json& jwk, const std::
 }
 
 VerificationKey VerificationKey::from_pem(std::string_view pem, std::string kid) {
+  const ErrorMark mark;
   const char* op = "PEM key";
   Bio bio = mem_bio(pem);
   if (!bio) throw Error(errc::config, op, "cannot read the PEM");
@@ -510,6 +523,7 @@ bool VerificationKey::accepts(JwsAlgorithm alg) const noexcept {
 
 bool VerificationKey::verify(JwsAlgorithm alg, std::string_view signing_input,
                              std::string_view signature) const noexcept {
+  const ErrorMark mark;
   if (!accepts(alg)) return false;
   try {
     if (is_symmetric(alg)) {
@@ -537,6 +551,7 @@ bool VerificationKey::verify(JwsAlgorithm alg, std::string_view signing_input,
 // --- SigningKey ---------------------------------------------------------------------------------
 
 SigningKey SigningKey::from_pem(const Secret& pem, std::string kid, std::optional<JwsAlgorithm> alg) {
+  const ErrorMark mark;
   const char* op = "PEM key";
   const std::string& text = pem.expose();
   if (text.find("ENCRYPTED") != std::string::npos)
@@ -570,6 +585,7 @@ SigningKey SigningKey::from_secret(Secret secret, JwsAlgorithm alg, std::string 
 }
 
 SigningKey SigningKey::generate(JwsAlgorithm alg, std::string kid) {
+  const ErrorMark mark;
   SigningKey key;
   key.kid_ = std::move(kid);
   key.alg_ = alg;
@@ -590,6 +606,7 @@ SigningKey SigningKey::generate(JwsAlgorithm alg, std::string kid) {
 }
 
 std::string SigningKey::sign(std::string_view signing_input) const {
+  const ErrorMark mark;
   const char* op = "JWS signature";
   if (!material_) throw Error(errc::config, op, "the signing key is empty");
   if (is_symmetric(alg_)) {
@@ -611,6 +628,7 @@ std::string SigningKey::sign(std::string_view signing_input) const {
 }
 
 nlohmann::json SigningKey::public_jwk() const {
+  const ErrorMark mark;
   if (!material_ || !material_->pkey) throw Error(errc::config, "JWK", "an HMAC key has no public JWK");
   const EVP_PKEY* pkey = material_->pkey;
   nlohmann::json jwk = nlohmann::json::object();
@@ -652,6 +670,7 @@ VerificationKey SigningKey::verification_key() const {
 }
 
 Secret SigningKey::private_pem() const {
+  const ErrorMark mark;
   if (!material_ || !material_->pkey) throw Error(errc::config, "PEM key", "an HMAC key has no PEM form");
   // Secure heap memory BIO: the PEM text is private key material.
   const Bio bio(BIO_new(BIO_s_secmem()));
