@@ -49,7 +49,7 @@ const oidc::SigningKey& key_for(JwsAlgorithm alg) {
   return oidc_testing::test_key(alg, "k-" + std::string(oidc::to_string(alg)));
 }
 
-std::int64_t unix(std::chrono::system_clock::time_point t) {
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
@@ -58,7 +58,7 @@ class IdTokenTest : public ::testing::Test {
   oidc_testing::FakeClock clock;
   oidc::StaticKeySource keys{oidc::JwkSet::parse(oidc_testing::jwks_document(asymmetric_keys()))};
 
-  [[nodiscard]] std::int64_t now() const { return unix(clock.now()); }
+  [[nodiscard]] std::int64_t now() const { return unix_seconds(clock.now()); }
 
   [[nodiscard]] json claims() const {
     return {{"iss", kIssuer}, {"sub", "248289761001"}, {"aud", kClient},         {"exp", now() + 300},

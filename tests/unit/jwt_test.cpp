@@ -265,9 +265,7 @@ TEST(VerifyJws, KeyNotFoundSaysWhy) {
   EXPECT_EQ(refused.code(), errc::key_not_found);
   EXPECT_NE(std::string(refused.what()).find("refused"), std::string::npos) << refused.what();
   // No kid: any key accepting the algorithm is tried.
-  auto no_kid = oidc::parse_jws(oidc::detail::base64url_encode(R"({"alg":"RS256"})") + "." + b64(R"({"sub":"a"})") +
-                                    ".x",
-                                op);
+  auto no_kid = oidc::parse_jws(compact(R"({"alg":"RS256"})"), op);
   no_kid.signature = rs.sign(no_kid.signing_input);
   EXPECT_NO_THROW(oidc::verify_jws(no_kid, keys, {JwsAlgorithm::RS256}, op));
   EXPECT_EQ(verify_code(no_kid, oidc::StaticKeySource(oidc::JwkSet{}), {JwsAlgorithm::RS256}), errc::key_not_found);
