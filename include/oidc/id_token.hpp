@@ -137,7 +137,8 @@ inline bool same_audience(std::vector<std::string> a, std::vector<std::string> b
 
 }  // namespace detail
 
-// Validates an ID token: parse_jws, verify_jws (HS* only with checks.client_secret), then iss, sub,
+// Validates an ID token: parse_jws, typ not "at+jwt" (token_type_mismatch), verify_jws (HS* only
+// with checks.client_secret), then iss, sub,
 // aud/azp, exp/iat/nbf, nonce, auth_time/max_age, at_hash/c_hash and the §12.2 refresh rules, in
 // that order. Throws oidc::Error with the rule's errc; messages quote only short, printable()'d
 // claim values (iss, aud), never the token.
@@ -148,6 +149,9 @@ inline IdToken validate_id_token(std::string_view jwt, const KeySource& keys, co
   if ((checks.require_at_hash && checks.access_token.empty()) || (checks.require_c_hash && checks.code.empty()))
     throw Error(errc::config, op, "at_hash or c_hash is required but no access token or code was given");
   Jws jws = parse_jws(jwt, op);
+  // An access token of the same provider is signed by the same keys: its typ tells it apart.
+  if (detail::is_access_token_typ(jws.typ))
+    throw Error(errc::token_type_mismatch, op, "the token is a JWT access token (typ at+jwt), not an ID token");
   std::optional<VerificationKey> hmac;
   if (is_symmetric(jws.alg) && checks.client_secret && !checks.client_secret->empty())
     hmac = VerificationKey::from_secret(*checks.client_secret);

@@ -111,6 +111,12 @@ inline Jws parse_jws(std::string_view compact, const std::string& operation) {
 }
 
 namespace detail {
+// RFC 9068 §4 "at+jwt", with or without "application/", in any case (RFC 8725 §3.11: explicit
+// typing keeps an access token from passing as another kind of JWT, and back).
+inline bool is_access_token_typ(std::string_view typ) noexcept {
+  return iequals(typ, "at+jwt") || iequals(typ, "application/at+jwt");
+}
+
 inline std::string algorithm_list(const std::vector<JwsAlgorithm>& algs) {
   std::string out;
   for (const auto a : algs) out += (out.empty() ? "" : ", ") + std::string(to_string(a));

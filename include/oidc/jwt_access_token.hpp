@@ -77,7 +77,7 @@ inline JwtAccessToken validate_access_token(std::string_view jwt, const KeySourc
   for (const auto a : checks.algorithms)
     if (is_symmetric(a)) throw Error(errc::config, op, "HS* algorithms are not allowed for JWT access tokens");
   Jws jws = parse_jws(jwt, op);
-  if (!detail::iequals(jws.typ, "at+jwt") && !detail::iequals(jws.typ, "application/at+jwt"))
+  if (!detail::is_access_token_typ(jws.typ))
     throw Error(errc::token_type_mismatch, op,
                 jws.typ.empty() ? std::string("the JWS header has no typ; RFC 9068 requires \"at+jwt\"")
                                 : "typ " + detail::quote_value(jws.typ) + " is not \"at+jwt\" (RFC 9068 §4)");

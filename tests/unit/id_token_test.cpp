@@ -211,6 +211,12 @@ TEST_F(IdTokenTest, StructuralProblemsAreMalformed) {
   EXPECT_EQ(code(jwt), errc::jwt_malformed);
 }
 
+TEST_F(IdTokenTest, AnAccessTokenIsNotAnIdToken) {
+  for (const char* typ : {"at+jwt", "application/at+jwt", "AT+JWT"})
+    EXPECT_EQ(code(sign(claims(), JwsAlgorithm::RS256, {{"typ", typ}})), errc::token_type_mismatch) << typ;
+  EXPECT_NO_THROW((void)validate(sign(claims(), JwsAlgorithm::RS256, {{"typ", "JWT"}})));
+}
+
 // ---- Claims ---------------------------------------------------------------------------------------
 
 TEST_F(IdTokenTest, IssuerMustMatchExactly) {
