@@ -11,6 +11,7 @@
 
 #include "error_of.hpp"
 #include "fake_clock.hpp"
+#include "local_provider.hpp"
 #include "misbehaving_server.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/discovery.hpp"
@@ -129,6 +130,32 @@ TEST(JwksIntegration, ServerDownWithoutSetBacksOff) {
   oidc::JwksCache cache(server.url("/certs"), f);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(error_of([&] { (void)cache.keys_for(std::nullopt); }).code(), errc::http_status);
   EXPECT_EQ(server.requests().size(), 1u);
+}
+
+// The embedded provider's Keycloak- and SimpleIdServer-flavoured documents. Its documents do not
+// (yet) carry every OIDC-required member, so the lenient mode is used: what is checked here is the
+// URL construction and that every endpoint it advertises is believed as served.
+TEST(DiscoveryIntegration, LocalProviderDocuments) {
+  oidc_testing::LocalProvider provider;
+  auto o = options();
+  o.require_openid_metadata = false;
+  const auto kc = oidc::discover(provider.issuer(), o);
+  EXPECT_EQ(kc.issuer, provider.issuer());
+  EXPECT_EQ(kc.token_endpoint, provider.token_endpoint());
+  EXPECT_EQ(kc.device_authorization_endpoint, provider.device_endpoint());
+  EXPECT_EQ(kc.authorization_endpoint, provider.authorization_endpoint());
+  EXPECT_EQ(kc.pushed_authorization_request_endpoint, provider.par_endpoint());
+  EXPECT_TRUE(kc.authorization_response_iss_parameter_supported);
+  const auto sid = oidc::discover(provider.sid_issuer(), o);
+  EXPECT_EQ(sid.token_endpoint, provider.sid_token_endpoint());
+  EXPECT_EQ(sid.authorization_endpoint, provider.sid_authorization_endpoint());
+  oidc::Endpoints configured;
+  oidc::apply_metadata(kc, configured);
+  EXPECT_EQ(configured.token_endpoint, provider.token_endpoint());
+  EXPECT_EQ(oidc::choose_client_auth_method(kc.token_endpoint_auth_methods_supported, true),
+            oidc::ClientAuthMethod::client_secret_basic);
+  // An issuer the provider does not serve: both locations answer 404.
+  EXPECT_EQ(error_of([&] { (void)oidc::discover(provider.issuer() + "x", o); }).code(), errc::http_status);
 }
 
 }  // namespace

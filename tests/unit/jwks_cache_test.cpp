@@ -1,5 +1,7 @@
 #include "oidc/jwks.hpp"
 
+#include "oidc/detail/base64.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +14,7 @@
 
 #include "error_of.hpp"
 #include "fake_clock.hpp"
+#include "test_keys.hpp"
 
 namespace {
 
@@ -306,6 +309,30 @@ TEST_F(JwksCacheTest, ConcurrentFirstCallsShareOneFetch) {
   leader.join();
   for (auto& t : waiters) t.join();
   EXPECT_EQ(server.requests.load(), 1);
+}
+
+// With real keys (tests/support/test_keys.hpp): the fetched set is usable for verification, and
+// rotation replaces it.
+TEST_F(JwksCacheTest, RealKeysRotation) {
+  using oidc::JwsAlgorithm;
+  const auto& rsa = oidc_testing::test_key(JwsAlgorithm::RS256, "rsa-1");
+  const auto& ec = oidc_testing::test_key(JwsAlgorithm::ES256, "ec-2");
+  server.serve(oidc_testing::jwks_document({rsa}));
+  server.content_type = "application/jwk-set+json";
+  JwksCache cache(uri, fetch());
+  auto set = cache.keys_for(std::string("rsa-1"));
+  ASSERT_EQ(set->select(std::string("rsa-1"), JwsAlgorithm::RS256).size(), 1u);
+  const std::string jws = oidc::sign_compact_jws(rsa, nlohmann::json::object(), {{"sub", "alice"}});
+  const auto dot = jws.rfind('.');
+  EXPECT_TRUE(set->select(std::string("rsa-1"), JwsAlgorithm::RS256)[0]->verify(
+      JwsAlgorithm::RS256, jws.substr(0, dot), oidc::detail::base64url_decode_strict(jws.substr(dot + 1)).value()));
+  server.serve(oidc_testing::jwks_document({ec}));
+  clock->advance(60s);
+  set = cache.keys_for(std::string("ec-2"));
+  EXPECT_EQ(set->select(std::string("ec-2"), JwsAlgorithm::ES256).size(), 1u);
+  EXPECT_FALSE(set->has_kid("rsa-1"));
+  EXPECT_TRUE(set->select(std::string("rsa-1"), JwsAlgorithm::RS256).empty());
+  EXPECT_EQ(server.requests.load(), 2);
 }
 
 }  // namespace
