@@ -19,8 +19,11 @@
 #include <vector>
 
 #include "oidc/detail/base64.hpp"
+#include "oidc/discovery.hpp"
+#include "oidc/id_token.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/jwk_set.hpp"
+#include "oidc/jwks.hpp"
 
 namespace {
 
@@ -414,6 +417,63 @@ TEST_F(LocalProviderOidc, MutatorAndOverrideMakeBadTokens) {
   EXPECT_EQ(password_tokens()["id_token"], "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
   provider.set_id_token_override(std::nullopt);
   EXPECT_EQ(segment(password_tokens()["id_token"], 1)["aud"], "jwt-secret-client");
+}
+
+// The library's discovery, JWKS cache and ID token validator against the provider, over libcurl:
+// the provider's tokens are what a real client accepts, through a refresh and a key rotation.
+TEST_F(LocalProviderOidc, TheLibraryDiscoversTheProviderAndValidatesItsIdTokens) {
+  REQUIRE_SIGNING();
+  const auto md = oidc::discover(provider.issuer());
+  EXPECT_EQ(md.issuer, provider.issuer());
+  EXPECT_EQ(md.token_endpoint, provider.token_endpoint());
+  EXPECT_EQ(md.jwks_uri, provider.jwks_endpoint());
+  EXPECT_EQ(md.end_session_endpoint, provider.end_session_endpoint());
+  EXPECT_EQ(md.revocation_endpoint, provider.revocation_endpoint());
+  oidc::JwksCacheOptions cache_options;
+  cache_options.min_refetch_interval = std::chrono::seconds(0);
+  oidc::JwksCache keys(md.jwks_uri, {}, cache_options);
+
+  const auto tokens = portal_code_tokens("n-lib");
+  oidc::IdTokenChecks checks;
+  checks.issuer = md.issuer;
+  checks.client_id = "portal";
+  checks.now = provider.now();
+  checks.nonce = "n-lib";
+  checks.access_token = tokens["access_token"];
+  checks.max_age = std::chrono::seconds(60);
+  const auto first = oidc::validate_id_token(tokens["id_token"].get<std::string>(), keys, checks);
+  EXPECT_EQ(first.subject(), provider.subject_id("alice"));
+  EXPECT_EQ(first.claims()["email"], "alice@example.com");
+
+  provider.rotate_signing_key(JwsAlgorithm::ES256);
+  auto res = post(LocalProvider::token_path(), {{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}},
+                  {{"Authorization", basic("portal", LocalProvider::kPortalClientSecret)}});
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto refreshed_tokens = json::parse(res->body);
+  auto again = checks;
+  again.algorithms = {JwsAlgorithm::RS256, JwsAlgorithm::ES256};
+  again.access_token = refreshed_tokens["access_token"];
+  again.previous = &first;
+  const auto refreshed = oidc::validate_id_token(refreshed_tokens["id_token"].get<std::string>(), keys, again);
+  EXPECT_EQ(refreshed.header()["alg"], "ES256");
+  EXPECT_EQ(refreshed.subject(), first.subject());
+  EXPECT_EQ(keys.fetches(), 2u) << "the new kid made the cache refetch";
+
+  // A mutated token is refused by the library, with the rule's errc.
+  provider.set_id_token_mutator([](json&, json& claims) { claims["aud"] = "someone-else"; });
+  const std::string wrong_aud = password_tokens()["id_token"];
+  auto other = checks;
+  other.client_id = "jwt-secret-client";
+  other.nonce.clear();
+  other.max_age.reset();
+  other.access_token.clear();
+  other.algorithms = again.algorithms;
+  try {
+    (void)oidc::validate_id_token(wrong_aud, keys, other);
+    ADD_FAILURE() << "accepted a token for another audience";
+  } catch (const oidc::Error& e) {
+    EXPECT_EQ(e.code(), oidc::errc::audience_mismatch) << e.what();
+  }
 }
 
 // --- userinfo ----------------------------------------------------------------------------------

@@ -110,6 +110,7 @@
 #include "oidc/error.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/secret.hpp"
+#include "test_keys.hpp"
 
 #include <algorithm>
 #include <array>
@@ -2633,23 +2634,14 @@ class LocalProvider {
   static constexpr std::string_view kDefaultKid = "kQ3Tq7h0tC1PZyJw5aXq9mN2lB6vR8sD4fG0hJ1kL2m";
   static constexpr std::string_view kSidDefaultKid = "ecdsa-1";  // seed 002's id_token header
 
-  // One key per (alg, kid) per process: an RSA key takes tens of
-  // milliseconds to make, and most tests need just the default one. nullopt
-  // when the library cannot sign (no OpenSSL implementation).
+  // test_key(): one key per (alg, kid) per process. nullopt when the
+  // library cannot sign (built without OpenSSL).
   static std::optional<oidc::SigningKey> shared_key(oidc::JwsAlgorithm alg, const std::string& kid) {
-    static std::mutex mutex;
-    static std::map<std::pair<oidc::JwsAlgorithm, std::string>, std::optional<oidc::SigningKey>> keys;
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = keys.find({alg, kid});
-    if (it == keys.end()) {
-      std::optional<oidc::SigningKey> key;
-      try {
-        key = oidc::SigningKey::generate(alg, kid);
-      } catch (const oidc::Error&) {
-      }
-      it = keys.emplace(std::make_pair(alg, kid), std::move(key)).first;
+    try {
+      return test_key(alg, kid);
+    } catch (const oidc::Error&) {
+      return std::nullopt;
     }
-    return it->second;
   }
 
   Flavor realm_flavor_locked(const std::string& realm) const {
@@ -2671,11 +2663,7 @@ class LocalProvider {
     return keys_.emplace(realm, std::move(keys)).first->second;
   }
 
-  nlohmann::json jwks_locked(const std::string& realm) {
-    nlohmann::json set = {{"keys", nlohmann::json::array()}};
-    for (const auto& key : realm_keys_locked(realm).published) set["keys"].push_back(key.public_jwk());
-    return set;
-  }
+  nlohmann::json jwks_locked(const std::string& realm) { return jwks_json(realm_keys_locked(realm).published); }
 
   // What signs the client's ID tokens: the client secret under HS*, else the
   // realm's current key; nullopt when nothing can sign.
