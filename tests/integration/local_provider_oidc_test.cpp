@@ -24,6 +24,7 @@
 #include "oidc/jose.hpp"
 #include "oidc/jwk_set.hpp"
 #include "oidc/jwks.hpp"
+#include "oidc/jwt_access_token.hpp"
 
 namespace {
 
@@ -474,6 +475,29 @@ TEST_F(LocalProviderOidc, TheLibraryDiscoversTheProviderAndValidatesItsIdTokens)
   } catch (const oidc::Error& e) {
     EXPECT_EQ(e.code(), oidc::errc::audience_mismatch) << e.what();
   }
+}
+
+TEST_F(LocalProviderOidc, SignedAccessTokensAreRfc9068JwtsTheLibraryValidates) {
+  REQUIRE_SIGNING();
+  const std::string opaque = password_tokens()["access_token"];
+  EXPECT_FALSE(verifies_with_jwks(opaque)) << "random signature by default";
+  provider.set_signed_access_tokens(true);
+  const auto tokens = password_tokens();
+  const std::string access = tokens["access_token"];
+  EXPECT_EQ(segment(access, 0)["typ"], "at+jwt");
+  EXPECT_TRUE(verifies_with_jwks(access));
+  oidc::JwksCache keys(provider.jwks_endpoint());
+  oidc::AccessTokenChecks checks;
+  checks.issuer = provider.issuer();
+  checks.audience = "account";
+  checks.required_scopes = {"email"};
+  checks.now = provider.now();
+  const auto at = oidc::validate_access_token(access, keys, checks);
+  EXPECT_EQ(at.client_id(), "jwt-secret-client");
+  EXPECT_EQ(at.subject(), "alice");
+  // Still a live token for userinfo and introspection.
+  EXPECT_EQ(introspect(access)["active"], true);
+  EXPECT_EQ(segment(tokens["id_token"], 1)["at_hash"], half_hash(JwsAlgorithm::RS256, access));
 }
 
 // --- userinfo ----------------------------------------------------------------------------------

@@ -49,7 +49,8 @@
 // (application/jwt), set_userinfo_subject, set_refused_token_type_hint; and
 // counters/records jwks_requests(), logouts(). In a build that cannot sign
 // (signing_available() false) ID tokens carry random signatures and the JWKS
-// is empty. Access tokens are JWT-shaped with random signatures (opaque).
+// is empty. Access tokens are JWT-shaped with random signatures (opaque)
+// unless set_signed_access_tokens(true) (RFC 9068 at+jwt).
 // The "user" is set_authorization_user() (alice by default) and consents at
 // once unless set_authorization_denied(true). RFC 9207 iss is sent in
 // Keycloak-layout responses and not in SimpleIdServer ones (seed 002 has
@@ -1127,6 +1128,13 @@ class LocalProvider {
     serve_openid_configuration_ = served;
   }
 
+  // Access tokens as RFC 9068 JWTs (typ at+jwt) signed by the realm's key,
+  // for resource-server validation; off: JWT-shaped with random signatures.
+  void set_signed_access_tokens(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    signed_access_tokens_ = on;
+  }
+
   // Userinfo as a signed JWT (application/jwt, OIDC Core §5.3.2) instead of
   // JSON; with iss and aud.
   void set_userinfo_signed(bool on) {
@@ -1784,7 +1792,7 @@ class LocalProvider {
       grant.resources = p.resources;
       auto claims = access_claims_locked(client, grant, now);
       std::string access_token =
-          next && !next->access_token.empty() ? next->access_token : mint_jwt_locked("RS256", claims, 64);
+          next && !next->access_token.empty() ? next->access_token : mint_access_token_locked(client, claims);
       remember_access_token_locked(access_token, client, grant, claims, now);
       if (keycloak) {
         out.emplace_back("session_state", session_state);
@@ -2562,7 +2570,7 @@ class LocalProvider {
     auto iat = epoch_seconds(now);
 
     Json access = access_claims_locked(client, grant, now);
-    std::string access_token = mint_jwt_locked("RS256", access, 64);
+    std::string access_token = mint_access_token_locked(client, access);
     remember_access_token_locked(access_token, client, grant, access, now);
 
     std::optional<std::string> refresh_token;
@@ -2770,6 +2778,17 @@ class LocalProvider {
     auto header = jws_header(signer, "JWT");
     if (id_token_mutator_) id_token_mutator_(header, claims);
     return sign_jws_locked(signer, header, claims);
+  }
+
+  // Opaque (random signature) unless set_signed_access_tokens: then an RFC
+  // 9068 at+jwt signed by the realm's current key, aud the resources or
+  // Keycloak's "account".
+  std::string mint_access_token_locked(const ClientRegistration& client, Json& claims) {
+    auto& keys = realm_keys_locked(client.realm);
+    if (!signed_access_tokens_ || keys.published.empty()) return mint_jwt_locked("RS256", claims, 64);
+    if (!claims.contains("aud")) claims["aud"] = "account";
+    const std::optional<oidc::SigningKey> signer = keys.published.back();
+    return sign_jws_locked(signer, jws_header(signer, "at+jwt"), nlohmann::json::parse(claims.dump()));
   }
 
   static std::string access_key(const std::string& token) {
@@ -3042,6 +3061,7 @@ class LocalProvider {
   std::map<std::string, nlohmann::json> discovery_patches_;  // by realm
   bool serve_openid_configuration_ = true;
   bool userinfo_signed_ = false;
+  bool signed_access_tokens_ = false;
   std::optional<std::string> userinfo_subject_;
   std::string refused_hint_;
   std::map<std::pair<std::string, std::string>, nlohmann::json> profiles_;  // (realm, username)
