@@ -13,6 +13,44 @@
 //   /realms/<realm>/.well-known/openid-configuration         metadata
 // SimpleIdServer layout (seed 002): /<realm>/authorization and
 // /<realm>/.well-known/openid-configuration (no PAR).
+//
+// OpenID Connect (Keycloak layout under /realms/<realm>/protocol/openid-connect;
+// SimpleIdServer's in brackets):
+//   /certs [/jwks]                   JWKS: the realm's public signing keys
+//   /userinfo [/userinfo]            OIDC Core §5.3, GET/POST with a Bearer
+//                                    access token (RFC 6750 §2.1)
+//   /token/introspect [/token_info]  RFC 7662, client-authenticated
+//   /revoke [/token/revoke]          RFC 7009, client-authenticated
+//   /logout [/end_session]           RP-initiated logout 1.0
+//   /.well-known/oauth-authorization-server/realms/<realm> (and Keycloak's
+//   /realms/<realm>/.well-known/oauth-authorization-server): RFC 8414, the
+//   same document as openid-configuration.
+// ID tokens (whenever the scope has openid: authorization_code, password,
+// refresh_token, device_code; not the implicit fragment, which only has
+// response_type=token) are signed with the library's oidc::SigningKey:
+// RS256 kid kDefaultKid in Keycloak realms, ES256 kid "ecdsa-1" in
+// SimpleIdServer ones (one key per process, made on first use). Claims: iss,
+// sub (subject_id(): a stable UUID in Keycloak realms, the username in
+// SimpleIdServer ones; access tokens and introspection keep the username),
+// aud (Keycloak a string, SimpleIdServer an array), azp, exp, iat, auth_time,
+// nonce (from the authorization request; echoed on refresh, as Keycloak
+// does), at_hash, sid, and alice's profile (name, email, preferred_username).
+// No c_hash: there is no hybrid flow. Refresh keeps sub, iss, aud, auth_time.
+// Clients authenticate with client_secret_basic, client_secret_post, or a
+// JWT assertion (RFC 7523 §2.2) at the token, device, PAR, introspection and
+// revocation endpoints: private_key_jwt with register_client_jwk()'s key,
+// client_secret_jwt with the client secret; iss = sub = client_id, aud the
+// token endpoint, the endpoint called or the issuer, exp in the future and
+// at most an hour away, jti once.
+// Switches: rotate_signing_key / retire_old_keys / set_signing_algorithm
+// (HS* signs with the client secret), set_id_token_mutator (header and claims
+// before signing), set_id_token_override (verbatim), set_discovery_override
+// (merge patch), set_openid_configuration_served, set_userinfo_signed
+// (application/jwt), set_userinfo_subject, set_refused_token_type_hint; and
+// counters/records jwks_requests(), logouts(). In a build that cannot sign
+// (signing_available() false) ID tokens carry random signatures and the JWKS
+// is empty. Access tokens are JWT-shaped with random signatures (opaque)
+// unless set_signed_access_tokens(true) (RFC 9068 at+jwt).
 // The "user" is set_authorization_user() (alice by default) and consents at
 // once unless set_authorization_denied(true). RFC 9207 iss is sent in
 // Keycloak-layout responses and not in SimpleIdServer ones (seed 002 has
@@ -44,6 +82,14 @@
 //     website        secret "password"; authorization_code + implicit +
 //                    refresh_token; redirect https://your-app.com/callback;
 //                    scope "openid profile"; expires_in 1800 (seed 002)
+//   realm "core", OIDC clients:
+//     jwt-client     private_key_jwt only (no key until register_client_jwk);
+//                    client_credentials + password + authorization_code +
+//                    refresh_token; scope "openid profile email"; loopback
+//                    redirects
+//     jwt-secret-client  secret kSecretJwtClientSecret (basic, post or
+//                    client_secret_jwt); client_credentials + password +
+//                    refresh_token; scope "openid profile email"
 //   realm "core", browser clients (any port on the loopback redirects,
 //   RFC 8252 §7.3):
 //     web-app        public; authorization_code + refresh_token; PKCE
@@ -52,13 +98,20 @@
 //     portal         secret "portal-secret"; authorization_code + implicit +
 //                    refresh_token; PKCE optional; redirects
 //                    https://portal.example.com/callback and the loopback
-//                    ones above
+//                    ones above; post-logout redirect
+//                    https://portal.example.com/bye
 //   users: alice/secret in every realm, administrator/password in "master".
 #pragma once
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
+
+#include "oidc/detail/base64.hpp"
+#include "oidc/error.hpp"
+#include "oidc/jose.hpp"
+#include "oidc/secret.hpp"
+#include "test_keys.hpp"
 
 #include <algorithm>
 #include <array>
@@ -118,6 +171,20 @@ struct ClientRegistration {
   std::vector<std::string> redirect_uris;
   bool require_pkce = false;  // no code_challenge: error=invalid_request
   bool require_pushed_authorization_requests = false;  // RFC 9126 §6
+  // RP-initiated logout: compared exactly; empty means the redirect_uris
+  // (Keycloak's "+").
+  std::vector<std::string> post_logout_redirect_uris;
+  // private_key_jwt (RFC 7523 §2.2): the client's public JWK (see
+  // LocalProvider::register_client_jwk); null: none registered. A client with
+  // a secret may use client_secret_jwt besides client_secret_basic/post.
+  nlohmann::json jwk;
+  bool confidential() const { return !secret.empty() || !jwk.is_null(); }
+};
+
+// One RP-initiated logout the end_session endpoint accepted.
+struct RecordedLogout {
+  std::string realm, client_id, subject, sid, post_logout_redirect_uri, state;
+  bool id_token_hint = false;
 };
 
 // An authorization code as the provider issued it (see authorization_code()).
@@ -126,6 +193,7 @@ struct IssuedAuthorizationCode {
   std::string code_challenge, code_challenge_method;  // empty: no PKCE
   std::vector<std::string> resources;
   std::chrono::system_clock::time_point expires_at;
+  std::chrono::system_clock::time_point auth_time;  // when the user logged in
   bool redeemed = false;
   std::vector<std::string> refresh_tokens;  // revoked if the code is replayed
 };
@@ -506,6 +574,33 @@ inline std::string html_escape(std::string_view in) {
   return out;
 }
 
+// A compact JWS split and decoded (RFC 7515 §7.1): what the provider checks
+// in client assertions and id_token_hint. nullopt unless three strict
+// base64url segments with a JSON object header and claims.
+struct ParsedJws {
+  nlohmann::json header, claims;
+  std::string signing_input, signature;
+  std::optional<oidc::JwsAlgorithm> alg;  // nullopt: none or unknown
+};
+
+inline std::optional<ParsedJws> parse_jws(std::string_view token) {
+  auto parts = split(token, '.');
+  if (parts.size() != 3) return std::nullopt;
+  auto header = oidc::detail::base64url_decode_strict(parts[0]);
+  auto claims = oidc::detail::base64url_decode_strict(parts[1]);
+  auto signature = oidc::detail::base64url_decode_strict(parts[2]);
+  if (!header || !claims || !signature) return std::nullopt;
+  ParsedJws out;
+  out.header = nlohmann::json::parse(*header, nullptr, false);
+  out.claims = nlohmann::json::parse(*claims, nullptr, false);
+  if (!out.header.is_object() || !out.claims.is_object()) return std::nullopt;
+  out.signing_input = std::string(token.substr(0, parts[0].size() + 1 + parts[1].size()));
+  out.signature = std::move(*signature);
+  auto alg = out.header.find("alg");
+  if (alg != out.header.end() && alg->is_string()) out.alg = oidc::parse_jws_algorithm(alg->get<std::string>());
+  return out;
+}
+
 // httplib::TaskQueue that starts workers only when no idle one can take a
 // job: a fixed pool big enough for many clients costs ~200 ms to start and
 // join per provider under TSan.
@@ -608,6 +703,12 @@ class LocalProvider {
   static constexpr std::string_view kSidWebsiteClientId = "website";
   static constexpr std::string_view kSidWebsiteClientSecret = "password";
   static constexpr std::string_view kSidWebsiteRedirectUri = "https://your-app.com/callback";
+  // realm "core": private_key_jwt (no key until register_client_jwk) and
+  // client_secret_jwt clients.
+  static constexpr std::string_view kJwtClientId = "jwt-client";
+  static constexpr std::string_view kSecretJwtClientId = "jwt-secret-client";
+  static constexpr std::string_view kSecretJwtClientSecret = "jwt-secret-client-secret-of-at-least-32-bytes";
+  static constexpr std::string_view kPostLogoutRedirectUri = "https://portal.example.com/bye";
   static constexpr std::string_view kAliceUsername = "alice";
   static constexpr std::string_view kAlicePassword = "secret";
   static constexpr std::string_view kAdministratorUsername = "administrator";
@@ -718,6 +819,53 @@ class LocalProvider {
   }
   static std::string sid_discovery_path(std::string_view realm = kMasterRealm) {
     return "/" + std::string(realm) + "/.well-known/openid-configuration";
+  }
+
+  static std::string oidc_path(std::string_view realm, std::string_view tail) {
+    return "/realms/" + std::string(realm) + "/protocol/openid-connect/" + std::string(tail);
+  }
+  static std::string jwks_path(std::string_view realm = kCoreRealm) { return oidc_path(realm, "certs"); }
+  static std::string userinfo_path(std::string_view realm = kCoreRealm) { return oidc_path(realm, "userinfo"); }
+  static std::string introspection_path(std::string_view realm = kCoreRealm) {
+    return oidc_path(realm, "token/introspect");
+  }
+  static std::string revocation_path(std::string_view realm = kCoreRealm) { return oidc_path(realm, "revoke"); }
+  static std::string end_session_path(std::string_view realm = kCoreRealm) { return oidc_path(realm, "logout"); }
+  // RFC 8414 §3.1: the well-known segment goes between host and issuer path.
+  static std::string oauth_metadata_path(std::string_view realm = kCoreRealm) {
+    return "/.well-known/oauth-authorization-server/realms/" + std::string(realm);
+  }
+  static std::string sid_jwks_path(std::string_view realm = kMasterRealm) { return "/" + std::string(realm) + "/jwks"; }
+  static std::string sid_userinfo_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/userinfo";
+  }
+  static std::string sid_introspection_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/token_info";
+  }
+  static std::string sid_revocation_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/token/revoke";
+  }
+  static std::string sid_end_session_path(std::string_view realm = kMasterRealm) {
+    return "/" + std::string(realm) + "/end_session";
+  }
+
+  std::string jwks_endpoint(std::string_view realm = kCoreRealm) const { return base_url_ + jwks_path(realm); }
+  std::string userinfo_endpoint(std::string_view realm = kCoreRealm) const { return base_url_ + userinfo_path(realm); }
+  std::string introspection_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + introspection_path(realm);
+  }
+  std::string revocation_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + revocation_path(realm);
+  }
+  std::string end_session_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + end_session_path(realm);
+  }
+  std::string oauth_metadata_endpoint(std::string_view realm = kCoreRealm) const {
+    return base_url_ + oauth_metadata_path(realm);
+  }
+  std::string sid_jwks_endpoint(std::string_view realm = kMasterRealm) const { return base_url_ + sid_jwks_path(realm); }
+  std::string sid_userinfo_endpoint(std::string_view realm = kMasterRealm) const {
+    return base_url_ + sid_userinfo_path(realm);
   }
 
   // The issuer identifiers the metadata and RFC 9207 iss carry.
@@ -881,6 +1029,162 @@ class LocalProvider {
     return pushed_requests_.size();
   }
 
+  // --- OpenID Connect ------------------------------------------------------
+  // Whether this build can sign (the library's JOSE implementation, OpenSSL
+  // 3). Without it ID tokens and signed userinfo carry random signatures, as
+  // access tokens always do, the JWKS is empty and id_token_hint cannot be
+  // verified.
+  static bool signing_available() {
+    return shared_key(oidc::JwsAlgorithm::RS256, std::string(kDefaultKid)).has_value();
+  }
+
+  // A new key with a new kid becomes the realm's signer; the previous ones
+  // stay in the JWKS until retire_old_keys(). Returns the new kid.
+  std::string rotate_signing_key(oidc::JwsAlgorithm alg = oidc::JwsAlgorithm::RS256,
+                                 std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& keys = realm_keys_locked(std::string(realm));
+    std::string kid = "lp-" + std::string(oidc::to_string(alg)) + "-" + std::to_string(++rotations_) + "-" +
+                      local_provider_detail::base64_encode(random_bytes_locked(6), true);
+    keys.published.push_back(oidc::SigningKey::generate(alg, kid));
+    keys.symmetric.reset();
+    return kid;
+  }
+
+  // Drops every published key but the current signer.
+  void retire_old_keys(std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& keys = realm_keys_locked(std::string(realm));
+    if (keys.published.size() > 1) keys.published.erase(keys.published.begin(), keys.published.end() - 1);
+  }
+
+  // Signs ID tokens and signed userinfo with `alg`: HS256/384/512 with the
+  // client's secret (OIDC Core §10.1; the JWKS is unchanged), anything else
+  // with a key of that algorithm that replaces the published ones.
+  void set_signing_algorithm(oidc::JwsAlgorithm alg, std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& keys = realm_keys_locked(std::string(realm));
+    if (oidc::is_symmetric(alg)) {
+      keys.symmetric = alg;
+      return;
+    }
+    keys.symmetric.reset();
+    auto key = shared_key(alg, "lp-" + std::string(oidc::to_string(alg)));
+    if (!key) throw std::runtime_error("LocalProvider: this build cannot sign");
+    keys.published = {*key};
+  }
+
+  // The kid of the key that signs the realm's tokens now ("" when HS* or
+  // signing is unavailable).
+  std::string current_kid(std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& keys = realm_keys_locked(std::string(realm));
+    return keys.symmetric || keys.published.empty() ? std::string() : keys.published.back().kid();
+  }
+
+  // The JWK Set the jwks_uri serves.
+  nlohmann::json jwks(std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return jwks_locked(std::string(realm));
+  }
+
+  std::size_t jwks_requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return jwks_requests_;
+  }
+
+  // Applied to every ID token's header and claims before signing (e.g. a
+  // wrong aud, an old auth_time, kid of another key). Called with the
+  // provider mutex held: it must not call back into the provider.
+  using IdTokenMutator = std::function<void(nlohmann::json& header, nlohmann::json& claims)>;
+  void set_id_token_mutator(IdTokenMutator mutator) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    id_token_mutator_ = std::move(mutator);
+  }
+
+  // Every ID token is this string, verbatim (alg none, garbage, ...); nullopt
+  // restores minting.
+  void set_id_token_override(std::optional<std::string> raw) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    id_token_override_ = std::move(raw);
+  }
+
+  // An RFC 7386 merge patch over the realm's discovery documents (both the
+  // OpenID and the RFC 8414 one): {"issuer": "https://evil"} lies,
+  // {"jwks_uri": null} omits. A null patch removes the override.
+  void set_discovery_override(nlohmann::json patch, std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (patch.is_null()) {
+      discovery_patches_.erase(std::string(realm));
+    } else {
+      discovery_patches_[std::string(realm)] = std::move(patch);
+    }
+  }
+
+  // false: /.well-known/openid-configuration answers 404, so only the RFC
+  // 8414 document is left (a client's fallback).
+  void set_openid_configuration_served(bool served) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    serve_openid_configuration_ = served;
+  }
+
+  // Access tokens as RFC 9068 JWTs (typ at+jwt) signed by the realm's key,
+  // for resource-server validation; off: JWT-shaped with random signatures.
+  void set_signed_access_tokens(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    signed_access_tokens_ = on;
+  }
+
+  // Userinfo as a signed JWT (application/jwt, OIDC Core §5.3.2) instead of
+  // JSON; with iss and aud.
+  void set_userinfo_signed(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    userinfo_signed_ = on;
+  }
+
+  // Userinfo answers this sub instead of the ID token's (OIDC Core §5.3.2:
+  // the client must refuse it); nullopt restores.
+  void set_userinfo_subject(std::optional<std::string> sub) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    userinfo_subject_ = std::move(sub);
+  }
+
+  // Revocation answers unsupported_token_type (RFC 7009 §2.2.1) to requests
+  // with this token_type_hint; empty: none refused.
+  void set_refused_token_type_hint(std::string hint) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    refused_hint_ = std::move(hint);
+  }
+
+  // private_key_jwt: the public JWK that verifies the client's assertions.
+  void register_client_jwk(std::string_view client_id, nlohmann::json jwk, std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = clients_.find({std::string(realm), std::string(client_id)});
+    if (it == clients_.end()) throw std::invalid_argument("LocalProvider: no client " + std::string(client_id));
+    it->second.jwk = std::move(jwk);
+  }
+
+  // Standard claims (OIDC Core §5.1) of a user for ID tokens and userinfo;
+  // alice has a name and an email in every realm.
+  void set_user_claims(std::string_view username, nlohmann::json claims, std::string_view realm = kCoreRealm) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    profiles_[{std::string(realm), std::string(username)}] = std::move(claims);
+  }
+
+  // The sub of a user's ID tokens and userinfo: a stable UUID derived from
+  // realm and username in Keycloak realms (access tokens and introspection
+  // keep the username, as they always did here), the username in
+  // SimpleIdServer ones (seed 002).
+  std::string subject_id(std::string_view username, std::string_view realm = kCoreRealm) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return subject_id_locked(std::string(realm), std::string(username));
+  }
+
+  std::vector<RecordedLogout> logouts() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return logouts_;
+  }
+
   // --- provider time -------------------------------------------------------
   // The clock is called with the provider mutex held: it must not call back
   // into the provider.
@@ -950,7 +1254,10 @@ class LocalProvider {
   using Json = nlohmann::ordered_json;  // keeps the providers' key order
 
   enum class DeviceState { pending, approved, denied };
-  enum class Endpoint { none, token, device, verification, authorization, par, discovery };
+  enum class Endpoint {
+    none, token, device, verification, authorization, par, discovery, oauth_metadata,
+    jwks, userinfo, introspection, revocation, end_session
+  };
 
   struct Route {
     Endpoint endpoint = Endpoint::none;
@@ -981,6 +1288,23 @@ class LocalProvider {
     TimePoint expires_at;
     std::vector<std::string> resources;
     std::string code;  // the authorization code it descends from, if any
+    TimePoint issued_at;
+    std::string nonce;    // Keycloak echoes it in refreshed ID tokens
+    TimePoint auth_time;  // kept across refreshes (OIDC Core §12.2)
+  };
+
+  // An access token the provider issued, for userinfo, introspection and
+  // revocation; stored by the SHA-256 of the token (see access_key).
+  struct AccessGrant {
+    std::string realm, client_id, subject, scope, session_state, jti;
+    std::vector<std::string> resources;
+    TimePoint issued_at, expires_at;
+    bool revoked = false;
+  };
+
+  struct RealmKeys {
+    std::vector<oidc::SigningKey> published;      // the JWKS; back() signs
+    std::optional<oidc::JwsAlgorithm> symmetric;  // HS*: the client secret signs instead
   };
 
   // The outcome of a grant, before tokens are minted.
@@ -993,6 +1317,7 @@ class LocalProvider {
     std::string nonce;                   // into the id_token (authorization code)
     std::vector<std::string> resources;  // the access token's aud (RFC 8707)
     std::string code;                    // the authorization code redeemed
+    std::optional<TimePoint> auth_time;  // nullopt: the user authenticated now
   };
 
   static Grant user_grant(std::string subject, std::string scope, std::string session_state, bool refreshed) {
@@ -1049,7 +1374,13 @@ class LocalProvider {
 
   // Accepted on every token request besides the grant's own fields.
   static constexpr std::string_view kCommonParams[] = {
-      "grant_type", "client_id", "client_secret", "scope", "resource", "audience"};
+      "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type",
+      "scope",      "resource",  "audience"};
+  // Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2): all that
+  // introspection and revocation accept besides their own parameters.
+  static constexpr std::string_view kClientAuthParams[] = {"client_id", "client_secret", "client_assertion",
+                                                           "client_assertion_type"};
+  static constexpr std::string_view kJwtBearerAssertion = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
   // --- request pipeline ----------------------------------------------------
   void dispatch(const httplib::Request& req, httplib::Response& res) {
@@ -1080,6 +1411,12 @@ class LocalProvider {
         case Endpoint::authorization: return handle_authorization(in, route, res);
         case Endpoint::par: return handle_par(in, route, res);
         case Endpoint::discovery: return handle_discovery(in, route, res);
+        case Endpoint::oauth_metadata: return handle_discovery(in, route, res);
+        case Endpoint::jwks: return handle_jwks(in, route, res);
+        case Endpoint::userinfo: return handle_userinfo(in, route, res);
+        case Endpoint::introspection: return handle_introspection(in, route, res);
+        case Endpoint::revocation: return handle_revocation(in, route, res);
+        case Endpoint::end_session: return handle_end_session(in, route, res);
         case Endpoint::none: break;
       }
       reject(404, "invalid_request", "no endpoint at " + req.method + " " + req.path);
@@ -1091,6 +1428,13 @@ class LocalProvider {
 
   static Route match_route(std::string_view path) {
     using local_provider_detail::starts_with;
+    // RFC 8414 §3.1: /.well-known/oauth-authorization-server/<issuer path>.
+    constexpr std::string_view kOAuthMetadata = "/.well-known/oauth-authorization-server";
+    if (starts_with(path, kOAuthMetadata)) {
+      auto route = match_route(std::string(path.substr(kOAuthMetadata.size())) + "/.well-known/openid-configuration");
+      route.endpoint = route.endpoint == Endpoint::discovery ? Endpoint::oauth_metadata : Endpoint::none;
+      return route;
+    }
     Route route;
     if (starts_with(path, "/auth/realms/")) {
       route.prefix = "/auth";
@@ -1112,12 +1456,24 @@ class LocalProvider {
       if (rest == "/protocol/openid-connect/auth") route.endpoint = Endpoint::authorization;
       if (rest == "/protocol/openid-connect/ext/par/request") route.endpoint = Endpoint::par;
       if (rest == "/.well-known/openid-configuration") route.endpoint = Endpoint::discovery;
+      // Keycloak also serves the RFC 8414 document inside the realm.
+      if (rest == "/.well-known/oauth-authorization-server") route.endpoint = Endpoint::oauth_metadata;
+      if (rest == "/protocol/openid-connect/certs") route.endpoint = Endpoint::jwks;
+      if (rest == "/protocol/openid-connect/userinfo") route.endpoint = Endpoint::userinfo;
+      if (rest == "/protocol/openid-connect/token/introspect") route.endpoint = Endpoint::introspection;
+      if (rest == "/protocol/openid-connect/revoke") route.endpoint = Endpoint::revocation;
+      if (rest == "/protocol/openid-connect/logout") route.endpoint = Endpoint::end_session;
     } else if (route.prefix.empty()) {
       if (rest == "/token") route.endpoint = Endpoint::token;
       if (rest == "/device_authorization") route.endpoint = Endpoint::device;
       if (rest == "/Device") route.endpoint = Endpoint::verification;
       if (rest == "/authorization") route.endpoint = Endpoint::authorization;
       if (rest == "/.well-known/openid-configuration") route.endpoint = Endpoint::discovery;
+      if (rest == "/jwks") route.endpoint = Endpoint::jwks;
+      if (rest == "/userinfo") route.endpoint = Endpoint::userinfo;
+      if (rest == "/token_info") route.endpoint = Endpoint::introspection;
+      if (rest == "/token/revoke") route.endpoint = Endpoint::revocation;
+      if (rest == "/end_session") route.endpoint = Endpoint::end_session;
     }
     return route;
   }
@@ -1142,11 +1498,13 @@ class LocalProvider {
     return in.form;
   }
 
-  // Whitelist: kCommonParams plus `extra`.
-  static void require_known_params(const FormFields& form, const std::vector<std::string_view>& extra) {
+  // Whitelist: kCommonParams (kClientAuthParams when !token_request) plus `extra`.
+  static void require_known_params(const FormFields& form, const std::vector<std::string_view>& extra,
+                                   bool token_request = true) {
+    const auto* base = token_request ? std::begin(kCommonParams) : std::begin(kClientAuthParams);
+    const auto* base_end = token_request ? std::end(kCommonParams) : std::end(kClientAuthParams);
     for (const auto& field : form) {
-      if (std::find(std::begin(kCommonParams), std::end(kCommonParams), field.first) ==
-              std::end(kCommonParams) &&
+      if (std::find(base, base_end, field.first) == base_end &&
           std::find(extra.begin(), extra.end(), field.first) == extra.end()) {
         local_provider_detail::reject(400, "invalid_request", "unexpected parameter: " + field.first);
       }
@@ -1173,7 +1531,7 @@ class LocalProvider {
     }
 
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto& client = authenticate_locked(in, route.realm);
+    const auto& client = authenticate_locked(in, route);
     if (std::find(client.grant_types.begin(), client.grant_types.end(), *grant_type) ==
         client.grant_types.end()) {
       fail(400, "unauthorized_client", "Client not allowed to use grant_type " + *grant_type);
@@ -1183,7 +1541,7 @@ class LocalProvider {
     auto now = now_locked();
     Grant grant;
     if (*grant_type == kGrantClientCredentials) {
-      if (client.secret.empty()) {
+      if (!client.confidential()) {
         fail(400, "unauthorized_client", "Public client not allowed to retrieve service account");
       }
       grant = user_grant("service-account-" + client.client_id, requested_scope, uuid_locked(), false);
@@ -1226,6 +1584,8 @@ class LocalProvider {
     auto grant = user_grant(stored.subject, granted, stored.session_state, true);
     grant.resources = stored.resources;
     grant.code = stored.code;
+    grant.nonce = stored.nonce;
+    grant.auth_time = stored.auth_time;
     return grant;
   }
 
@@ -1273,7 +1633,7 @@ class LocalProvider {
     if (find_field(form, "grant_type") != nullptr) reject(400, "invalid_request", "unexpected parameter: grant_type");
     require_known_params(form, {});
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto& client = authenticate_locked(in, route.realm);
+    const auto& client = authenticate_locked(in, route);
     if (std::find(client.grant_types.begin(), client.grant_types.end(), kGrantDeviceCode) ==
         client.grant_types.end()) {
       fail(400, "unauthorized_client",
@@ -1412,6 +1772,7 @@ class LocalProvider {
       issued.code_challenge_method = p.code_challenge_method;
       issued.resources = p.resources;
       issued.expires_at = now + std::chrono::seconds(code_lifetime_);
+      issued.auth_time = now;
       codes_[code] = std::move(issued);
       // Each layout's order: Keycloak state, session_state, iss, code;
       // SimpleIdServer state, code, token_type, session_state (seed 002).
@@ -1429,9 +1790,10 @@ class LocalProvider {
       // RFC 6749 §4.2.2: the token itself, never a refresh token.
       auto grant = user_grant(authorization_user_, p.scope, session_state, false);
       grant.resources = p.resources;
-      std::string access_token = next && !next->access_token.empty()
-                                     ? next->access_token
-                                     : mint_jwt_locked("RS256", access_claims_locked(client, grant, now), 64);
+      auto claims = access_claims_locked(client, grant, now);
+      std::string access_token =
+          next && !next->access_token.empty() ? next->access_token : mint_access_token_locked(client, claims);
+      remember_access_token_locked(access_token, client, grant, claims, now);
       if (keycloak) {
         out.emplace_back("session_state", session_state);
         if (!target.iss.empty()) out.emplace_back("iss", target.iss);
@@ -1587,7 +1949,7 @@ class LocalProvider {
       reject(400, "invalid_request", "request_uri must not be pushed (RFC 9126 §2.1)");
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto& client = authenticate_locked(in, route.realm);
+    const auto& client = authenticate_locked(in, route);
     FormFields params;
     for (const auto& field : form) {
       if (field.first != "client_secret") params.push_back(field);
@@ -1602,38 +1964,344 @@ class LocalProvider {
     write_json(res, 201, body);
   }
 
-  // OpenID Connect Discovery 1.0 / RFC 8414, as far as this provider goes.
+  // OpenID Connect Discovery 1.0 §3 / RFC 8414 §2, Keycloak's member order
+  // and shape (SimpleIdServer's endpoints in its layout), with what this
+  // provider really does; the realm's merge patch on top.
   void handle_discovery(const Inbound& in, const Route& route, httplib::Response& res) {
     using local_provider_detail::reject;
     if (in.http.method != "GET") reject(405, "invalid_request", "use GET");
     std::lock_guard<std::mutex> lock(mutex_);
+    if (route.endpoint == Endpoint::discovery && !serve_openid_configuration_) {
+      local_provider_detail::fail(404, "not_found", "no OpenID configuration here");
+    }
     const bool keycloak = route.style == Flavor::keycloak;
-    const std::string realm_url = keycloak ? base_url_ + route.prefix + "/realms/" + route.realm
-                                           : base_url_ + "/" + route.realm;
+    const std::string realm_url = route_issuer(route);
+    const std::string oidc = realm_url + "/protocol/openid-connect";
+    auto names = [](std::initializer_list<std::string_view> list) {
+      Json out = Json::array();
+      for (auto name : list) out.push_back(std::string(name));
+      return out;
+    };
+    Json algorithms = Json::array();
+    for (auto alg : oidc::all_jws_algorithms) algorithms.push_back(std::string(oidc::to_string(alg)));
+    Json auth_methods = names({"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"});
     Json body;
-    body["issuer"] = route_issuer(route);
+    body["issuer"] = realm_url;
     if (keycloak) {
-      body["authorization_endpoint"] = realm_url + "/protocol/openid-connect/auth";
-      body["token_endpoint"] = realm_url + "/protocol/openid-connect/token";
-      body["device_authorization_endpoint"] = realm_url + "/protocol/openid-connect/auth/device";
-      body["pushed_authorization_request_endpoint"] = realm_url + "/protocol/openid-connect/ext/par/request";
-      body["require_pushed_authorization_requests"] = false;
+      body["authorization_endpoint"] = oidc + "/auth";
+      body["token_endpoint"] = oidc + "/token";
+      body["introspection_endpoint"] = oidc + "/token/introspect";
+      body["userinfo_endpoint"] = oidc + "/userinfo";
+      body["end_session_endpoint"] = oidc + "/logout";
+      body["jwks_uri"] = oidc + "/certs";
     } else {
       body["authorization_endpoint"] = realm_url + "/authorization";
       body["token_endpoint"] = realm_url + "/token";
-      body["device_authorization_endpoint"] = realm_url + "/device_authorization";
+      body["introspection_endpoint"] = realm_url + "/token_info";
+      body["userinfo_endpoint"] = realm_url + "/userinfo";
+      body["end_session_endpoint"] = realm_url + "/end_session";
+      body["jwks_uri"] = realm_url + "/jwks";
     }
     body["grant_types_supported"] = Json::array();
     for (auto grant : {kGrantAuthorizationCode, kGrantImplicit, kGrantRefreshToken, kGrantPassword,
                        kGrantClientCredentials, kGrantDeviceCode}) {
       body["grant_types_supported"].push_back(std::string(grant));
     }
-    body["response_types_supported"] = Json::array({"code", "token"});
-    body["response_modes_supported"] = Json::array({"query", "fragment"});
-    body["code_challenge_methods_supported"] = Json::array({"plain", "S256"});
-    body["token_endpoint_auth_methods_supported"] = Json::array({"client_secret_basic", "client_secret_post"});
+    body["response_types_supported"] = names({"code", "token"});
+    body["subject_types_supported"] = names({"public"});
+    body["id_token_signing_alg_values_supported"] = algorithms;
+    body["userinfo_signing_alg_values_supported"] = algorithms;
+    body["response_modes_supported"] = names({"query", "fragment"});
+    body["token_endpoint_auth_methods_supported"] = auth_methods;
+    body["token_endpoint_auth_signing_alg_values_supported"] = algorithms;
+    body["introspection_endpoint_auth_methods_supported"] = auth_methods;
+    body["introspection_endpoint_auth_signing_alg_values_supported"] = algorithms;
+    body["revocation_endpoint_auth_methods_supported"] = auth_methods;
+    body["revocation_endpoint_auth_signing_alg_values_supported"] = algorithms;
+    body["claims_supported"] = names({"aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
+                                      "preferred_username", "email", "email_verified", "acr", "azp", "nonce",
+                                      "at_hash", "sid"});
+    body["claim_types_supported"] = names({"normal"});
+    body["claims_parameter_supported"] = false;
+    body["scopes_supported"] = names({"openid", "profile", "email", "offline_access"});
+    body["request_parameter_supported"] = false;
+    body["request_uri_parameter_supported"] = false;
+    body["code_challenge_methods_supported"] = names({"plain", "S256"});
+    if (keycloak) {
+      body["revocation_endpoint"] = oidc + "/revoke";
+      body["device_authorization_endpoint"] = oidc + "/auth/device";
+      body["pushed_authorization_request_endpoint"] = oidc + "/ext/par/request";
+      body["require_pushed_authorization_requests"] = false;
+    } else {
+      body["revocation_endpoint"] = realm_url + "/token/revoke";
+      body["device_authorization_endpoint"] = realm_url + "/device_authorization";
+    }
     body["authorization_response_iss_parameter_supported"] = advertise_iss_.value_or(send_iss_locked(route));
+    auto patch = discovery_patches_.find(route.realm);
+    if (patch != discovery_patches_.end()) body.merge_patch(Json::parse(patch->second.dump()));
     write_json(res, 200, body);
+  }
+
+  // RFC 7517 §5: the realm's public signing keys.
+  void handle_jwks(const Inbound& in, const Route& route, httplib::Response& res) {
+    using local_provider_detail::reject;
+    if (in.http.method != "GET") reject(405, "invalid_request", "use GET");
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++jwks_requests_;
+    res.status = 200;
+    res.set_content(jwks_locked(route.realm).dump(), "application/json");
+  }
+
+  // RFC 6750 §3: a Bearer challenge, with an error code unless the request
+  // had no credentials at all.
+  void write_bearer_error(httplib::Response& res, const OAuthError& e, const Route& route) {
+    std::string challenge = "Bearer realm=\"" + route.realm + "\"";
+    if (!e.error.empty()) {
+      challenge += ", error=\"" + e.error + "\", error_description=\"" + e.description + "\"";
+    }
+    res.set_header("WWW-Authenticate", challenge);
+    Json body;
+    if (!e.error.empty()) body["error"] = e.error;
+    body["error_description"] = e.description;
+    write_json(res, e.status, body);
+  }
+
+  // OIDC Core §5.3 with RFC 6750 §2.1 (the Authorization header only).
+  void handle_userinfo(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    try {
+      if (in.http.method != "GET" && in.http.method != "POST") {
+        reject(405, "invalid_request", "HTTP method " + in.http.method + " not allowed");
+      }
+      if (in.http.target.find('?') != std::string::npos) {
+        reject(400, "invalid_request", "no query parameters at userinfo (RFC 6750 §2.3 is not supported)");
+      }
+      const auto count = in.http.get_header_value_count("Authorization");
+      if (count == 0) reject(401, "", "Missing bearer token");
+      if (count > 1) reject(400, "invalid_request", "multiple Authorization headers");
+      const auto header = in.http.get_header_value("Authorization");
+      const auto space = header.find(' ');
+      if (space == std::string::npos || lower(header.substr(0, space)) != "bearer" || space + 1 >= header.size()) {
+        reject(400, "invalid_request", "Authorization is not a Bearer credential");
+      }
+      const std::string token = header.substr(space + 1);
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto* grant = live_access_locked(route.realm, token);
+      if (grant == nullptr) fail(401, "invalid_token", "Token verification failed");
+      if (scope_set(grant->scope).count("openid") == 0) {
+        fail(403, "insufficient_scope", "Missing openid scope");
+      }
+      auto claims = user_claims_locked(route.realm, grant->subject);
+      if (userinfo_subject_) claims["sub"] = *userinfo_subject_;
+      if (!userinfo_signed_) return write_json(res, 200, Json::parse(claims.dump()));
+      const auto& client = clients_.at({grant->realm, grant->client_id});
+      claims["iss"] = token_issuer(client);
+      claims["aud"] = client.client_id;
+      const auto signer = signer_locked(client);
+      res.status = 200;
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(sign_jws_locked(signer, jws_header(signer, "JWT"), claims), "application/jwt");
+    } catch (const OAuthError& e) {
+      if (e.strict) record_rejection(in.http, e);
+      write_bearer_error(res, e, route);
+    }
+  }
+
+  // RFC 7662 §2: any confidential client of the realm may ask; unknown,
+  // expired and revoked tokens are just inactive.
+  void handle_introspection(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    const auto& form = require_form_post(in);
+    require_known_params(form, {"token", "token_type_hint"}, false);
+    const auto* token = find_field(form, "token");
+    if (token == nullptr || token->empty()) reject(400, "invalid_request", "Missing parameter: token");
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto& client = authenticate_locked(in, route);
+    if (!client.confidential()) fail(401, "invalid_client", "Public client is not allowed to introspect tokens");
+    const auto* hint = find_field(form, "token_type_hint");
+    const bool refresh_first = hint != nullptr && *hint == "refresh_token";
+    Json body;
+    for (int pass = 0; pass < 2 && body.empty(); ++pass) {
+      body = (pass == 0) == refresh_first ? introspect_refresh_locked(*token) : introspect_access_locked(route, *token);
+    }
+    if (body.empty()) body["active"] = false;
+    write_json(res, 200, body);
+  }
+
+  Json introspect_access_locked(const Route& route, const std::string& token) const {
+    const auto* g = live_access_locked(route.realm, token);
+    if (g == nullptr) return Json();
+    const auto& client = clients_.at({g->realm, g->client_id});
+    Json body;
+    body["exp"] = epoch_seconds(g->expires_at);
+    body["iat"] = epoch_seconds(g->issued_at);
+    body["jti"] = g->jti;
+    body["iss"] = token_issuer(client);
+    if (!g->resources.empty()) body["aud"] = g->resources;
+    body["sub"] = g->subject;
+    body["typ"] = "Bearer";
+    body["azp"] = g->client_id;
+    body["session_state"] = g->session_state;
+    body["scope"] = g->scope;
+    body["client_id"] = g->client_id;
+    if (!local_provider_detail::starts_with(g->subject, "service-account-")) body["username"] = g->subject;
+    body["token_type"] = client.token_type;
+    body["active"] = true;
+    return body;
+  }
+
+  Json introspect_refresh_locked(const std::string& token) const {
+    auto it = refresh_grants_.find(token);
+    if (it == refresh_grants_.end() || now_locked() >= it->second.expires_at) return Json();
+    const auto& g = it->second;
+    const auto& client = clients_.at({g.realm, g.client_id});
+    Json body;
+    body["exp"] = epoch_seconds(g.expires_at);
+    body["iat"] = epoch_seconds(g.issued_at);
+    body["iss"] = token_issuer(client);
+    body["sub"] = g.subject;
+    body["typ"] = "Refresh";
+    body["azp"] = g.client_id;
+    body["session_state"] = g.session_state;
+    body["scope"] = g.scope;
+    body["client_id"] = g.client_id;
+    body["username"] = g.subject;
+    body["token_type"] = "Refresh";
+    body["active"] = true;
+    return body;
+  }
+
+  // RFC 7009 §2: 200 with an empty body, for unknown tokens too (§2.2); a
+  // token of another client is refused (§2.1); revoking a refresh token ends
+  // its client session, access tokens included (Keycloak does).
+  void handle_revocation(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    const auto& form = require_form_post(in);
+    require_known_params(form, {"token", "token_type_hint"}, false);
+    const auto* token = find_field(form, "token");
+    if (token == nullptr || token->empty()) reject(400, "invalid_request", "Missing parameter: token");
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto& client = authenticate_locked(in, route);
+    const auto* hint = find_field(form, "token_type_hint");
+    if (hint != nullptr && !refused_hint_.empty() && *hint == refused_hint_) {
+      fail(400, "unsupported_token_type", "Unsupported token_type_hint: " + *hint);
+    }
+    auto refresh = refresh_grants_.find(*token);
+    if (refresh != refresh_grants_.end()) {
+      if (refresh->second.client_id != client.client_id) fail(400, "unauthorized_client", "Unmatching clients");
+      const auto session = refresh->second.session_state;
+      end_session_locked(route.realm, client.client_id, session);
+    } else {
+      auto access = access_grants_.find(access_key(*token));
+      if (access != access_grants_.end() && access->second.realm == route.realm) {
+        if (access->second.client_id != client.client_id) fail(400, "unauthorized_client", "Unmatching clients");
+        access->second.revoked = true;
+      }
+    }
+    res.status = 200;
+    res.set_header("Cache-Control", "no-store");
+  }
+
+  // OpenID Connect RP-Initiated Logout 1.0 §2/§3: id_token_hint verified with
+  // the realm's own keys (an expired one is fine, §4), post_logout_redirect_uri
+  // registered for the client it names, 302 there with the state.
+  void handle_end_session(const Inbound& in, const Route& route, httplib::Response& res) {
+    using namespace local_provider_detail;
+    try {
+      FormFields params;
+      if (in.http.method == "GET") {
+        auto q = in.http.target.find('?');
+        std::string problem;
+        if (!parse_form(q == std::string::npos ? std::string_view() : std::string_view(in.http.target).substr(q + 1),
+                        params, problem)) {
+          reject(400, "invalid_request", "malformed query: " + problem);
+        }
+      } else if (in.http.method == "POST") {
+        params = require_form_post(in);
+      } else {
+        reject(405, "invalid_request", "use GET or POST");
+      }
+      std::set<std::string_view> seen;
+      for (const auto& field : params) {
+        if (!seen.insert(field.first).second) reject(400, "invalid_request", "duplicate parameter: " + field.first);
+        static const std::set<std::string_view> known = {"id_token_hint", "post_logout_redirect_uri", "state",
+                                                          "client_id", "ui_locales", "logout_hint"};
+        if (known.count(field.first) == 0) reject(400, "invalid_request", "unexpected parameter: " + field.first);
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      RecordedLogout logout;
+      logout.realm = route.realm;
+      if (const auto* client_id = find_field(params, "client_id")) logout.client_id = *client_id;
+      if (const auto* hint = find_field(params, "id_token_hint")) {
+        const auto claims = verify_own_id_token_locked(route, *hint);
+        const auto azp = claims.find("azp");
+        const std::string hinted = azp != claims.end() && azp->is_string() ? azp->get<std::string>() : "";
+        if (!logout.client_id.empty() && logout.client_id != hinted) {
+          reject(400, "invalid_request", "client_id differs from the id_token_hint's azp");
+        }
+        logout.client_id = hinted;
+        logout.subject = claims.value("sub", "");
+        logout.sid = claims.value("sid", "");
+        logout.id_token_hint = true;
+      }
+      if (const auto* state = find_field(params, "state")) logout.state = *state;
+      if (const auto* uri = find_field(params, "post_logout_redirect_uri")) {
+        if (logout.client_id.empty()) {
+          reject(400, "invalid_request", "post_logout_redirect_uri needs id_token_hint or client_id");
+        }
+        auto it = clients_.find({route.realm, logout.client_id});
+        if (it == clients_.end()) reject(400, "invalid_request", "Client not found: " + logout.client_id);
+        const auto& allowed = it->second.post_logout_redirect_uris.empty() ? it->second.redirect_uris
+                                                                            : it->second.post_logout_redirect_uris;
+        if (std::none_of(allowed.begin(), allowed.end(),
+                         [&](const std::string& registered) { return redirect_uri_matches(registered, *uri); })) {
+          reject(400, "invalid_request", "Invalid redirect uri: " + *uri);
+        }
+        logout.post_logout_redirect_uri = *uri;
+      }
+      if (!logout.sid.empty()) end_session_locked(route.realm, "", logout.sid);
+      logouts_.push_back(logout);
+      if (logout.post_logout_redirect_uri.empty()) {
+        res.status = 200;
+        res.set_content("<html><body><p>You are logged out.</p></body></html>", "text/html");
+        return;
+      }
+      FormFields out;
+      if (!logout.state.empty()) out.emplace_back("state", logout.state);
+      write_redirect(res, RedirectTarget{logout.post_logout_redirect_uri, logout.state, "", false}, out);
+    } catch (const OAuthError& e) {
+      if (e.strict) record_rejection(in.http, e);
+      write_error_page(res, e);
+    }
+  }
+
+  // The claims of an ID token this realm signed (exp not checked), or a
+  // rejection.
+  nlohmann::json verify_own_id_token_locked(const Route& route, const std::string& token) {
+    using local_provider_detail::reject;
+    auto jws = local_provider_detail::parse_jws(token);
+    if (!jws || !jws->alg) reject(400, "invalid_request", "id_token_hint is not a JWS");
+    const auto kid = jws->header.find("kid");
+    bool verified = false;
+    if (oidc::is_symmetric(*jws->alg)) {
+      const auto azp = jws->claims.find("azp");
+      auto client = azp != jws->claims.end() && azp->is_string()
+                        ? clients_.find({route.realm, azp->get<std::string>()})
+                        : clients_.end();
+      if (client != clients_.end() && !client->second.secret.empty()) {
+        verified = oidc::VerificationKey::from_secret(oidc::Secret(client->second.secret))
+                       .verify(*jws->alg, jws->signing_input, jws->signature);
+      }
+    } else {
+      for (const auto& key : realm_keys_locked(route.realm).published) {
+        if (kid != jws->header.end() && (!kid->is_string() || kid->get<std::string>() != key.kid())) continue;
+        verified = verified || key.verification_key().verify(*jws->alg, jws->signing_input, jws->signature);
+      }
+    }
+    if (!verified) reject(400, "invalid_request", "id_token_hint signature not valid");
+    const auto iss = jws->claims.find("iss");
+    if (iss == jws->claims.end() || *iss != route_issuer(route)) reject(400, "invalid_request", "id_token_hint iss");
+    return jws->claims;
   }
 
   bool send_iss_locked(const Route& route) const {
@@ -1715,17 +2383,22 @@ class LocalProvider {
     }
     auto grant = user_grant(issued.subject, issued.scope, issued.session_state, false);
     grant.nonce = issued.nonce;
+    grant.auth_time = issued.auth_time;
     grant.resources = resources.empty() ? issued.resources : resources;
     grant.code = code;
     return grant;
   }
 
-  // client_secret_basic or client_secret_post (never both); public clients
+  // client_secret_basic, client_secret_post or a JWT assertion (RFC 7523
+  // §2.2: private_key_jwt, client_secret_jwt), exactly one; public clients
   // send only client_id. Seed 003's Host requirement is checked here too.
-  const ClientRegistration& authenticate_locked(const Inbound& in, const std::string& realm) const {
+  const ClientRegistration& authenticate_locked(const Inbound& in, const Route& route) {
     using namespace local_provider_detail;
+    const auto& realm = route.realm;
     const auto* body_id = find_field(in.form, "client_id");
     const auto* body_secret = find_field(in.form, "client_secret");
+    const auto* assertion_type = find_field(in.form, "client_assertion_type");
+    const auto* assertion = find_field(in.form, "client_assertion");
     std::optional<std::pair<std::string, std::string>> basic;
     auto authorization_count = in.http.get_header_value_count("Authorization");
     if (authorization_count > 1) reject(400, "invalid_request", "multiple Authorization headers");
@@ -1733,6 +2406,14 @@ class LocalProvider {
     if (basic && body_secret) {
       reject(400, "invalid_request",
              "client used both client_secret_basic and client_secret_post (RFC 6749 §2.3)");
+    }
+    if (assertion_type || assertion) {
+      if (basic || body_secret) reject(400, "invalid_request", "client assertion besides a client secret (RFC 6749 §2.3)");
+      if (assertion_type == nullptr || *assertion_type != kJwtBearerAssertion) {
+        reject(400, "invalid_request", "client_assertion_type must be " + std::string(kJwtBearerAssertion));
+      }
+      if (assertion == nullptr || assertion->empty()) reject(400, "invalid_request", "Missing parameter: client_assertion");
+      return authenticate_assertion_locked(in, route, *assertion, body_id);
     }
     if (basic && body_id && *body_id != basic->first) {
       reject(400, "invalid_request", "client_id in body differs from HTTP Basic credentials");
@@ -1744,17 +2425,97 @@ class LocalProvider {
     auto it = clients_.find({realm, id});
     if (it == clients_.end()) fail(401, "invalid_client", "Invalid client or Invalid client credentials");
     const auto& client = it->second;
+    check_required_host(in, client);
+    if (client.secret.empty()) {
+      if (secret != nullptr) reject(400, "invalid_request", "public client must not send a client secret");
+      if (!client.jwk.is_null()) fail(401, "invalid_client", "Client authentication with signed JWT required");
+    } else if (secret == nullptr) {
+      fail(401, "invalid_client", "Client secret not provided in request");
+    } else if (*secret != client.secret) {
+      fail(401, "invalid_client", "Invalid client or Invalid client credentials");
+    }
+    return client;
+  }
+
+  static void check_required_host(const Inbound& in, const ClientRegistration& client) {
+    using namespace local_provider_detail;
     if (!client.required_host.empty() &&
         lower(in.http.get_header_value("Host")) != lower(client.required_host)) {
       reject(400, "invalid_request", "Host header must be " + client.required_host + ", got '" +
                                          in.http.get_header_value("Host") + "'");
     }
-    if (client.secret.empty()) {
-      if (secret != nullptr) reject(400, "invalid_request", "public client must not send a client secret");
-    } else if (secret == nullptr) {
-      fail(401, "invalid_client", "Client secret not provided in request");
-    } else if (*secret != client.secret) {
-      fail(401, "invalid_client", "Invalid client or Invalid client credentials");
+  }
+
+  // RFC 7523 §3 and OIDC Core §9: iss = sub = client_id, aud the token
+  // endpoint, the endpoint called or the issuer, exp in the future (at most
+  // an hour away), jti never seen before, signed with the registered JWK
+  // (private_key_jwt) or the client secret (client_secret_jwt).
+  const ClientRegistration& authenticate_assertion_locked(const Inbound& in, const Route& route,
+                                                          const std::string& assertion, const std::string* body_id) {
+    using namespace local_provider_detail;
+    auto jws = parse_jws(assertion);
+    if (!jws) reject(401, "invalid_client", "client_assertion is not a compact JWS with JSON header and claims");
+    const auto& claims = jws->claims;
+    auto string_claim = [&](const char* name) {
+      auto it = claims.find(name);
+      if (it == claims.end() || !it->is_string() || it->get<std::string>().empty()) {
+        reject(401, "invalid_client", std::string("client_assertion without ") + name);
+      }
+      return it->get<std::string>();
+    };
+    const std::string iss = string_claim("iss");
+    if (string_claim("sub") != iss) reject(401, "invalid_client", "client_assertion sub differs from iss");
+    if (body_id && *body_id != iss) reject(400, "invalid_request", "client_id differs from the assertion's iss");
+    auto it = clients_.find({route.realm, iss});
+    if (it == clients_.end()) fail(401, "invalid_client", "Invalid client or Invalid client credentials");
+    const auto& client = it->second;
+    check_required_host(in, client);
+
+    const std::string token_endpoint =
+        route_issuer(route) + (route.style == Flavor::keycloak ? "/protocol/openid-connect/token" : "/token");
+    const std::vector<std::string> audiences = {route_issuer(route), token_endpoint, base_url_ + in.http.path};
+    bool aud_ok = false;
+    const auto aud = claims.find("aud");
+    if (aud != claims.end()) {
+      for (const auto& a : aud->is_array() ? *aud : nlohmann::json::array({*aud})) {
+        aud_ok = aud_ok || (a.is_string() && std::find(audiences.begin(), audiences.end(), a.get<std::string>()) !=
+                                                 audiences.end());
+      }
+    }
+    if (!aud_ok) reject(401, "invalid_client", "client_assertion aud is neither the token endpoint nor the issuer");
+    const auto now = epoch_seconds(now_locked());
+    const auto exp = claims.find("exp");
+    if (exp == claims.end() || !exp->is_number()) reject(401, "invalid_client", "client_assertion without exp");
+    if (exp->get<double>() <= static_cast<double>(now)) reject(401, "invalid_client", "client_assertion expired");
+    if (exp->get<double>() > static_cast<double>(now + 3600)) {
+      reject(401, "invalid_client", "client_assertion exp more than an hour away");
+    }
+    const auto nbf = claims.find("nbf");
+    if (nbf != claims.end() && (!nbf->is_number() || nbf->get<double>() > static_cast<double>(now))) {
+      reject(401, "invalid_client", "client_assertion not yet valid (nbf)");
+    }
+    const std::string jti = string_claim("jti");
+
+    if (!jws->alg) reject(401, "invalid_client", "client_assertion alg is not a JWS algorithm this provider knows");
+    bool verified = false;
+    try {
+      if (oidc::is_symmetric(*jws->alg)) {
+        if (client.secret.empty()) reject(401, "invalid_client", "client_secret_jwt by a client without a secret");
+        verified = oidc::VerificationKey::from_secret(oidc::Secret(client.secret))
+                       .verify(*jws->alg, jws->signing_input, jws->signature);
+      } else {
+        if (client.jwk.empty()) reject(401, "invalid_client", "private_key_jwt by a client without a registered key");
+        verified = oidc::VerificationKey::from_jwk(client.jwk, "client JWK")
+                       .verify(*jws->alg, jws->signing_input, jws->signature);
+      }
+    } catch (const oidc::Error& e) {
+      reject(401, "invalid_client", std::string("client key unusable: ") + e.what());
+    }
+    if (!verified) reject(401, "invalid_client", "client_assertion signature invalid");
+    // RFC 7523 §3 item 7: a jti is accepted once (checked after the
+    // signature, so a forgery cannot burn a real jti).
+    if (!assertion_jtis_.insert(route.realm + "\n" + iss + "\n" + jti).second) {
+      reject(401, "invalid_client", "client_assertion jti replayed");
     }
     return client;
   }
@@ -1806,11 +2567,11 @@ class LocalProvider {
 
   Json issue_tokens_locked(const ClientRegistration& client, const Grant& grant, TimePoint now) {
     bool keycloak = client.flavor == Flavor::keycloak;
-    std::string token_iss = token_issuer(client);
     auto iat = epoch_seconds(now);
 
     Json access = access_claims_locked(client, grant, now);
-    std::string access_token = mint_jwt_locked("RS256", access, 64);
+    std::string access_token = mint_access_token_locked(client, access);
+    remember_access_token_locked(access_token, client, grant, access, now);
 
     std::optional<std::string> refresh_token;
     int refresh_expires_in = 0;
@@ -1830,23 +2591,16 @@ class LocalProvider {
       refresh_grants_[*refresh_token] = {client.realm,        client.client_id,
                                          grant.subject,       grant.scope,
                                          grant.session_state, now + std::chrono::seconds(refresh_expires_in),
-                                         grant.resources,     grant.code};
+                                         grant.resources,     grant.code,
+                                         now,                 grant.nonce,
+                                         grant.auth_time.value_or(now)};
       auto code = codes_.find(grant.code);
       if (code != codes_.end()) code->second.refresh_tokens.push_back(*refresh_token);
     }
 
     std::optional<std::string> id_token;
     if (grant.for_user && local_provider_detail::scope_set(grant.scope).count("openid") != 0) {
-      Json id;
-      id["aud"] = Json::array({client.client_id});
-      id["azp"] = client.client_id;
-      id["sub"] = grant.subject;
-      id["exp"] = iat + client.expires_in;
-      id["iat"] = iat;
-      id["iss"] = token_iss;
-      id["sid"] = grant.session_state;
-      if (!grant.nonce.empty()) id["nonce"] = grant.nonce;  // OIDC Core §3.1.3.6
-      id_token = mint_jwt_locked(keycloak ? "RS256" : "ES256", id, 64);
+      id_token = id_token_locked(client, grant, now, access_token);
     }
 
     Json body;
@@ -1881,6 +2635,203 @@ class LocalProvider {
     header["kid"] = "local-provider";
     return base64_encode(header.dump(), true) + "." + base64_encode(payload.dump(), true) + "." +
            base64_encode(random_bytes_locked(signature_bytes), true);
+  }
+
+  // --- OpenID Connect: keys, ID tokens, access token records --------------
+  // Keycloak-shaped default kid (seed 000's realistic tokens carry it).
+  static constexpr std::string_view kDefaultKid = "kQ3Tq7h0tC1PZyJw5aXq9mN2lB6vR8sD4fG0hJ1kL2m";
+  static constexpr std::string_view kSidDefaultKid = "ecdsa-1";  // seed 002's id_token header
+
+  // test_key(): one key per (alg, kid) per process. nullopt when the
+  // library cannot sign (built without OpenSSL).
+  static std::optional<oidc::SigningKey> shared_key(oidc::JwsAlgorithm alg, const std::string& kid) {
+    try {
+      return test_key(alg, kid);
+    } catch (const oidc::Error&) {
+      return std::nullopt;
+    }
+  }
+
+  Flavor realm_flavor_locked(const std::string& realm) const {
+    for (const auto& entry : clients_) {
+      if (entry.first.first == realm) return entry.second.flavor;
+    }
+    return Flavor::keycloak;
+  }
+
+  // Keycloak realms sign with RS256, SimpleIdServer ones with ES256 (seed 002).
+  RealmKeys& realm_keys_locked(const std::string& realm) {
+    auto it = keys_.find(realm);
+    if (it != keys_.end()) return it->second;
+    RealmKeys keys;
+    auto key = realm_flavor_locked(realm) == Flavor::simpleidserver
+                   ? shared_key(oidc::JwsAlgorithm::ES256, std::string(kSidDefaultKid))
+                   : shared_key(oidc::JwsAlgorithm::RS256, std::string(kDefaultKid));
+    if (key) keys.published.push_back(std::move(*key));
+    return keys_.emplace(realm, std::move(keys)).first->second;
+  }
+
+  nlohmann::json jwks_locked(const std::string& realm) { return jwks_json(realm_keys_locked(realm).published); }
+
+  // What signs the client's ID tokens: the client secret under HS*, else the
+  // realm's current key; nullopt when nothing can sign.
+  std::optional<oidc::SigningKey> signer_locked(const ClientRegistration& client) {
+    auto& keys = realm_keys_locked(client.realm);
+    if (keys.symmetric && !client.secret.empty()) {
+      try {
+        return oidc::SigningKey::from_secret(oidc::Secret(client.secret), *keys.symmetric);
+      } catch (const oidc::Error&) {
+        return std::nullopt;
+      }
+    }
+    if (keys.published.empty()) return std::nullopt;
+    return keys.published.back();
+  }
+
+  // The header is used as given (a mutator may have set a foreign alg or
+  // kid): the signature is always the signer's.
+  std::string sign_jws_locked(const std::optional<oidc::SigningKey>& signer, const nlohmann::json& header,
+                              const nlohmann::json& claims) {
+    using local_provider_detail::base64_encode;
+    std::string out = base64_encode(header.dump(), true) + "." + base64_encode(claims.dump(), true);
+    const std::string signature = signer ? signer->sign(out) : random_bytes_locked(64);
+    return out + "." + base64_encode(signature, true);
+  }
+
+  static nlohmann::json jws_header(const std::optional<oidc::SigningKey>& signer, const char* typ) {
+    nlohmann::json header;
+    header["alg"] = signer ? std::string(oidc::to_string(signer->algorithm())) : std::string("RS256");
+    header["typ"] = typ;
+    if (signer && !signer->kid().empty()) header["kid"] = signer->kid();
+    return header;
+  }
+
+  // OIDC Core §3.1.3.6 at_hash / §3.3.2.11 c_hash: base64url of the left
+  // half of the alg's hash of the value.
+  static std::string half_hash(const std::optional<oidc::SigningKey>& signer, const std::string& value) {
+    std::string hash;
+    if (signer) {
+      hash = oidc::jws_hash(signer->algorithm(), value);
+    } else {
+      auto digest = local_provider_detail::sha256(value);
+      hash.assign(reinterpret_cast<const char*>(digest.data()), digest.size());
+    }
+    return local_provider_detail::base64_encode(hash.substr(0, hash.size() / 2), true);
+  }
+
+  std::string subject_id_locked(const std::string& realm, const std::string& username) const {
+    if (realm_flavor_locked(realm) == Flavor::simpleidserver) return username;
+    auto d = local_provider_detail::sha256("local-provider-subject\n" + realm + "\n" + username);
+    d[6] = static_cast<std::uint8_t>((d[6] & 0x0F) | 0x40);
+    d[8] = static_cast<std::uint8_t>((d[8] & 0x3F) | 0x80);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+      out += kHex[d[i] >> 4];
+      out += kHex[d[i] & 15];
+    }
+    return out;
+  }
+
+  // sub plus the user's profile claims and, in Keycloak realms,
+  // preferred_username (Keycloak's default "profile" and "email" client
+  // scopes apply whatever the request's scope).
+  nlohmann::json user_claims_locked(const std::string& realm, const std::string& username) const {
+    nlohmann::json claims;
+    claims["sub"] = subject_id_locked(realm, username);
+    auto it = profiles_.find({realm, username});
+    if (it != profiles_.end()) claims.update(it->second);
+    if (realm_flavor_locked(realm) == Flavor::keycloak) claims["preferred_username"] = username;
+    return claims;
+  }
+
+  // OIDC Core §2 and §3.1.3.6, Keycloak's claim set (SimpleIdServer's as seed
+  // 002 shows it: aud an array, amr, acr, nbf, no profile claims).
+  std::string id_token_locked(const ClientRegistration& client, const Grant& grant, TimePoint now,
+                              const std::string& access_token) {
+    if (id_token_override_) return *id_token_override_;
+    const bool keycloak = client.flavor == Flavor::keycloak;
+    const auto signer = signer_locked(client);
+    const auto iat = epoch_seconds(now);
+    nlohmann::json claims = keycloak ? user_claims_locked(client.realm, grant.subject) : nlohmann::json::object();
+    claims["sub"] = subject_id_locked(client.realm, grant.subject);
+    claims["iss"] = token_issuer(client);
+    claims["aud"] = keycloak ? nlohmann::json(client.client_id) : nlohmann::json::array({client.client_id});
+    claims["azp"] = client.client_id;
+    claims["exp"] = iat + client.expires_in;
+    claims["iat"] = iat;
+    claims["auth_time"] = epoch_seconds(grant.auth_time.value_or(now));
+    if (!grant.nonce.empty()) claims["nonce"] = grant.nonce;
+    claims["at_hash"] = half_hash(signer, access_token);
+    claims["sid"] = grant.session_state;
+    if (keycloak) {
+      claims["jti"] = "lp-" + std::to_string(++issued_) + "-" + uuid_locked();
+      claims["typ"] = "ID";
+      claims["session_state"] = grant.session_state;
+      claims["acr"] = "1";
+    } else {
+      claims["amr"] = nlohmann::json::array({"pwd"});
+      claims["acr"] = "sid-load-01";
+      claims["nbf"] = iat;
+    }
+    auto header = jws_header(signer, "JWT");
+    if (id_token_mutator_) id_token_mutator_(header, claims);
+    return sign_jws_locked(signer, header, claims);
+  }
+
+  // Opaque (random signature) unless set_signed_access_tokens: then an RFC
+  // 9068 at+jwt signed by the realm's current key, aud the resources or
+  // Keycloak's "account".
+  std::string mint_access_token_locked(const ClientRegistration& client, Json& claims) {
+    auto& keys = realm_keys_locked(client.realm);
+    if (!signed_access_tokens_ || keys.published.empty()) return mint_jwt_locked("RS256", claims, 64);
+    if (!claims.contains("aud")) claims["aud"] = "account";
+    const std::optional<oidc::SigningKey> signer = keys.published.back();
+    return sign_jws_locked(signer, jws_header(signer, "at+jwt"), nlohmann::json::parse(claims.dump()));
+  }
+
+  static std::string access_key(const std::string& token) {
+    auto digest = local_provider_detail::sha256(token);
+    return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+  }
+
+  void remember_access_token_locked(const std::string& token, const ClientRegistration& client, const Grant& grant,
+                                    const Json& claims, TimePoint now) {
+    // A benchmark issues hundreds of thousands: drop the expired ones now and then.
+    if (++access_inserts_ % 4096 == 0) {
+      for (auto it = access_grants_.begin(); it != access_grants_.end();) {
+        it = now >= it->second.expires_at ? access_grants_.erase(it) : std::next(it);
+      }
+    }
+    access_grants_[access_key(token)] = {client.realm,   client.client_id, grant.subject,
+                                         grant.scope,    grant.session_state, claims["jti"].get<std::string>(),
+                                         grant.resources, now, now + std::chrono::seconds(client.expires_in), false};
+  }
+
+  // A live (unexpired, unrevoked) access token of the realm, or null.
+  const AccessGrant* live_access_locked(const std::string& realm, const std::string& token) const {
+    auto it = access_grants_.find(access_key(token));
+    if (it == access_grants_.end() || it->second.realm != realm || it->second.revoked ||
+        now_locked() >= it->second.expires_at) {
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  // Keycloak ends the client session: its refresh tokens and access tokens.
+  void end_session_locked(const std::string& realm, const std::string& client_id, const std::string& session) {
+    for (auto it = refresh_grants_.begin(); it != refresh_grants_.end();) {
+      const auto& g = it->second;
+      const bool match = g.realm == realm && g.session_state == session && (client_id.empty() || g.client_id == client_id);
+      it = match ? refresh_grants_.erase(it) : std::next(it);
+    }
+    for (auto& entry : access_grants_) {
+      auto& g = entry.second;
+      if (g.realm == realm && g.session_state == session && (client_id.empty() || g.client_id == client_id)) {
+        g.revoked = true;
+      }
+    }
   }
 
   // --- small helpers -------------------------------------------------------
@@ -2038,10 +2989,26 @@ class LocalProvider {
                          Flavor::keycloak);
     portal.redirect_uris = loopback;
     portal.redirect_uris.emplace_back(kPortalRedirectUri);
+    portal.post_logout_redirect_uris = {std::string(kPostLogoutRedirectUri)};
     add_client(portal);
+
+    auto jwt_client = client(kCoreRealm, kJwtClientId, "", {client_credentials, password, code, refresh}, 300,
+                             "openid profile email", Flavor::keycloak);
+    jwt_client.redirect_uris = loopback;
+    jwt_client.jwk = nlohmann::json::object();  // confidential; register_client_jwk sets the key
+    add_client(jwt_client);
+    add_client(client(kCoreRealm, kSecretJwtClientId, kSecretJwtClientSecret, {client_credentials, password, refresh},
+                      300, "openid profile email", Flavor::keycloak));
 
     for (auto realm : {kCoreRealm, kVyoptaRealm, kMasterRealm}) {
       add_user(std::string(realm), std::string(kAliceUsername), std::string(kAlicePassword));
+      set_user_claims(kAliceUsername,
+                      {{"name", "Alice Liddell"},
+                       {"given_name", "Alice"},
+                       {"family_name", "Liddell"},
+                       {"email", "alice@example.com"},
+                       {"email_verified", true}},
+                      realm);
     }
     add_user(std::string(kMasterRealm), std::string(kAdministratorUsername),
              std::string(kAdministratorPassword));
@@ -2085,6 +3052,23 @@ class LocalProvider {
   int request_uri_lifetime_ = 60;
   std::uint64_t issued_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};
+  // OpenID Connect.
+  std::map<std::string, RealmKeys> keys_;  // by realm, made on first use
+  std::uint64_t rotations_ = 0;
+  std::size_t jwks_requests_ = 0;
+  IdTokenMutator id_token_mutator_;
+  std::optional<std::string> id_token_override_;
+  std::map<std::string, nlohmann::json> discovery_patches_;  // by realm
+  bool serve_openid_configuration_ = true;
+  bool userinfo_signed_ = false;
+  bool signed_access_tokens_ = false;
+  std::optional<std::string> userinfo_subject_;
+  std::string refused_hint_;
+  std::map<std::pair<std::string, std::string>, nlohmann::json> profiles_;  // (realm, username)
+  std::vector<RecordedLogout> logouts_;
+  std::map<std::string, AccessGrant> access_grants_;  // by access_key(token)
+  std::uint64_t access_inserts_ = 0;
+  std::set<std::string> assertion_jtis_;  // realm, client_id, jti
 };
 
 using ScriptedResponse = LocalProvider::Response;
