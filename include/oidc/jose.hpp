@@ -74,18 +74,21 @@ struct KeyMaterial;  // an EVP_PKEY, or an HMAC secret; defined in src/jose.cpp
 class VerificationKey {
  public:
   // One JWK (RFC 7517 §4) from a server, checked through the validation boundary: kty RSA (n, e;
-  // modulus of at least 2048 bits), EC (crv P-256, P-384 or P-521; x and y of the curve's size and
-  // on the curve), OKP (crv Ed25519, x) or, only with `allow_symmetric`, oct (k); "use" absent or
-  // "sig"; "key_ops" absent or containing "verify"; "alg" absent or a JwsAlgorithm the key's type
-  // fits; no private members (d, p, q, dp, dq, qi, oth); "kid" a string when present; base64url
-  // members without padding. Throws Error(errc::parse, operation, why); `why` never quotes key
-  // material.
+  // an odd modulus of 2048 to 16384 bits, e odd, greater than 1, at most 256 bits and below n), EC
+  // (crv P-256, P-384 or P-521; x and y of exactly the curve's size and on the curve), OKP (crv
+  // Ed25519, x of 32 bytes) or, only with `allow_symmetric`, oct (k, non-empty); "use" absent or
+  // "sig"; "key_ops" absent or an array of strings containing "verify"; "alg" absent or a
+  // JwsAlgorithm the key's type and curve fit; no private members (d, p, q, dp, dq, qi, oth);
+  // every member used of the JSON type it must have ("kid" a string when present); base64url
+  // members strict (detail::base64url_decode_strict). Throws Error(errc::parse, operation, why),
+  // nothing else; `why` names the kid (made printable) and never quotes key material.
   static VerificationKey from_jwk(const nlohmann::json& jwk, const std::string& operation = "JWK",
                                   bool allow_symmetric = false);
   // A PEM public key (SubjectPublicKeyInfo) or X.509 certificate: RSA (at least 2048 bits), EC on
   // one of the three curves, or Ed25519. Throws Error(errc::config, ...).
   static VerificationKey from_pem(std::string_view pem, std::string kid = {});
-  // A shared secret for HS256/384/512 (OIDC Core §10.1: the client secret's UTF-8 octets).
+  // A shared secret for HS256/384/512 (OIDC Core §10.1: the client secret's UTF-8 octets); accepts
+  // all three. Throws errc::config for an empty secret.
   static VerificationKey from_secret(const Secret& secret, std::string kid = {});
 
   [[nodiscard]] const std::string& kid() const noexcept { return kid_; }
@@ -121,7 +124,8 @@ class SigningKey {
   // curve's ES* for EC, EdDSA for Ed25519. Throws Error(errc::config, ...) when the PEM is not
   // such a key or does not fit `alg`.
   static SigningKey from_pem(const Secret& pem, std::string kid = {}, std::optional<JwsAlgorithm> alg = {});
-  // A shared secret for HS256/384/512; `alg` must be one of them.
+  // A shared secret for HS256/384/512; `alg` must be one of them and the secret non-empty
+  // (errc::config otherwise).
   static SigningKey from_secret(Secret secret, JwsAlgorithm alg = JwsAlgorithm::HS256, std::string kid = {});
   // A fresh key for `alg` from OpenSSL's CSPRNG: RSA 2048 for RS*/PS*, the curve of an ES*,
   // Ed25519 for EdDSA, 64 random bytes for HS*. For tests, and for a client's new key pair.
@@ -135,7 +139,8 @@ class SigningKey {
   // The public half as a JWK: kty, the public members, kid (when set), alg and "use": "sig".
   // Throws errc::config for an HMAC key, which has no public half.
   [[nodiscard]] nlohmann::json public_jwk() const;
-  // The key that verifies what this one signs (for an HMAC key, the same secret).
+  // The key that verifies what this one signs, accepting only algorithm(): the public half (built
+  // from public_jwk(), so it holds no private material) or, for an HMAC key, the same secret.
   [[nodiscard]] VerificationKey verification_key() const;
   // The private key as unencrypted PKCS#8 PEM, to store a generated key. Throws for HMAC keys.
   [[nodiscard]] Secret private_pem() const;

@@ -513,6 +513,14 @@ TEST(JoseJwk, SmallOrHugeRsa) {
   EXPECT_REFUSED(j, "out of range");
 }
 
+// Some servers prefix the modulus with a zero byte (RFC 7518 §6.3.1.1 says not to); it is the
+// same number, so the same key.
+TEST(JoseJwk, RsaModulusWithLeadingZeroIsTheSameKey) {
+  json j = rsa_jwk();
+  j["n"] = b64('\0' + unb64(j.at("n")));
+  EXPECT_TRUE(VerificationKey::from_jwk(j).verify(JwsAlgorithm::RS256, kInput, test_key(JwsAlgorithm::RS256).sign(kInput)));
+}
+
 TEST(JoseJwk, RsaExponent) {
   json j = rsa_jwk();
   j["e"] = "AQ";  // 1
