@@ -25,3 +25,5 @@ echo "Running on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true "$@"
 # The cache benchmarks set their own repetitions (medians of 5).
 "$build_dir/benchmarks/oidc_token_source_benchmark" "$@"
+# ID token validation against a bare EVP_DigestVerify (paired; ratio lines last).
+if [[ -x "$build_dir/benchmarks/oidc_id_token_benchmark" ]]; then "$build_dir/benchmarks/oidc_id_token_benchmark" "$@"; fi

@@ -2,7 +2,6 @@
 // algorithm positive, boundaries of every time rule, the refresh rules. Real keys, fake time.
 #include <gtest/gtest.h>
 
-#if __has_include("test_keys.hpp")  // arrives with the OpenSSL keys (src/jose.cpp)
 #include <chrono>
 #include <sstream>
 #include <string>
@@ -459,5 +458,3 @@ TEST_F(IdTokenTest, MessagesAreCleanAndNeverContainTheToken) {
   EXPECT_EQ(n.code(), errc::nonce_mismatch);
   EXPECT_TRUE(oidc_testing::is_clean(n, {"secret-looking-nonce-value", kNonce}));
 }
-
-#endif  // __has_include("test_keys.hpp")

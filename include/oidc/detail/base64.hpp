@@ -1,6 +1,8 @@
 #ifndef OIDC_DETAIL_BASE64_HPP
 #define OIDC_DETAIL_BASE64_HPP
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,14 +67,42 @@ inline std::optional<std::string> base64_decode(std::string_view in) {
 
 // The base64url of JOSE (RFC 7515 §2): the URL alphabet only, no padding, no whitespace, and the
 // unused low bits of the last character zero, so every byte string has exactly one accepted
-// encoding (two different strings can never decode to one JWS part or key member).
+// encoding (two different strings can never decode to one JWS part or key member). Table-driven
+// and writing into a buffer of the exact size: every ID token validation decodes three segments.
 inline std::optional<std::string> base64url_decode_strict(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  for (char c : in)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-      return std::nullopt;
-  auto out = base64_decode(in);
-  if (out && base64url_encode(*out) != in) return std::nullopt;  // non-canonical trailing bits
+  static constexpr auto table = [] {
+    std::array<signed char, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int i = 0; i < 26; ++i) {
+      t[static_cast<std::size_t>('A' + i)] = static_cast<signed char>(i);
+      t[static_cast<std::size_t>('a' + i)] = static_cast<signed char>(26 + i);
+    }
+    for (int i = 0; i < 10; ++i) t[static_cast<std::size_t>('0' + i)] = static_cast<signed char>(52 + i);
+    t[static_cast<std::size_t>('-')] = 62;
+    t[static_cast<std::size_t>('_')] = 63;
+    return t;
+  }();
+  const std::size_t rest = in.size() % 4;
+  if (rest == 1) return std::nullopt;
+  std::string out(in.size() * 3 / 4, '\0');
+  auto value = [&](std::size_t i) { return table[static_cast<unsigned char>(in[i])]; };
+  std::size_t o = 0, i = 0;
+  for (; i + 4 <= in.size(); i += 4) {
+    const int a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const auto n = (std::uint32_t(a) << 18) | (std::uint32_t(b) << 12) | (std::uint32_t(c) << 6) | std::uint32_t(d);
+    out[o++] = static_cast<char>(n >> 16);
+    out[o++] = static_cast<char>((n >> 8) & 0xFF);
+    out[o++] = static_cast<char>(n & 0xFF);
+  }
+  if (rest != 0) {
+    const int a = value(i), b = value(i + 1), c = rest == 3 ? value(i + 2) : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    // Non-canonical: the bits after the last whole byte must be zero.
+    if (rest == 2 ? (b & 0x0F) != 0 : (c & 0x03) != 0) return std::nullopt;
+    out[o++] = static_cast<char>((a << 2) | (b >> 4));
+    if (rest == 3) out[o++] = static_cast<char>(((b & 0x0F) << 4) | (c >> 2));
+  }
   return out;
 }
 
