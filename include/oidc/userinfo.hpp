@@ -111,9 +111,10 @@ inline constexpr std::size_t max_www_authenticate_bytes = 8192;
 
 // Reads the Bearer challenge of a WWW-Authenticate value (RFC 9110 §11.6.1: challenges separated
 // by commas, each a scheme then auth-params name=token or name="quoted string" with backslash
-// escapes). A bounded, single-pass scan that never fails: junk is skipped, an unterminated quoted
-// string ends the value, a repeated attribute keeps its first value. The values are raw server
-// text: sanitize them (sanitized_oauth_error) before they go into a message.
+// escapes; an unquoted value is read up to the next comma or blank, as servers leave URIs
+// unquoted). A bounded, single-pass scan that never fails: junk is skipped, an unterminated
+// quoted string ends the value, a repeated attribute keeps its first value. The values are raw
+// server text: sanitize them (sanitized_oauth_error) before they go into a message.
 inline BearerChallenge parse_bearer_challenge(std::string_view h) {
   BearerChallenge out;
   if (h.size() > max_www_authenticate_bytes) return out;
@@ -151,7 +152,7 @@ inline BearerChallenge parse_bearer_challenge(std::string_view h) {
       if (i < h.size()) ++i;  // the closing quote
     } else {
       const auto vstart = i;
-      while (i < h.size() && (is_tchar(h[i]) || h[i] == '/' || h[i] == '=')) ++i;
+      while (i < h.size() && h[i] != ',' && h[i] != ' ' && h[i] != '\t') ++i;
       value = std::string(h.substr(vstart, i - vstart));
     }
     if (!in_bearer) continue;
