@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -371,7 +372,10 @@ class Client {
     return detail::introspect(context(cancel), config().introspection_endpoint, token, token_type_hint, clock().now(),
                               config().clock_leeway);
   }
-  [[nodiscard]] IntrospectionResponse introspect(const Secret& token, std::string_view token_type_hint = {},
+  // The same for a Token member (introspect(t.access_token)); a template so that a string literal
+  // picks the string_view overload instead of being ambiguous with Secret's converting constructor.
+  template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>
+  [[nodiscard]] IntrospectionResponse introspect(const S& token, std::string_view token_type_hint = {},
                                                  const std::optional<CancelToken>& cancel = std::nullopt) const {
     return introspect(std::string_view(token.expose()), token_type_hint, cancel);
   }
@@ -382,7 +386,8 @@ class Client {
               const std::optional<CancelToken>& cancel = std::nullopt) const {
     detail::revoke(context(cancel), config().revocation_endpoint, token, token_type_hint);
   }
-  void revoke(const Secret& token, std::string_view token_type_hint = {},
+  template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>  // see introspect
+  void revoke(const S& token, std::string_view token_type_hint = {},
               const std::optional<CancelToken>& cancel = std::nullopt) const {
     revoke(std::string_view(token.expose()), token_type_hint, cancel);
   }
