@@ -355,13 +355,26 @@ class Client {
   // errc::config). `expected_subject` (the ID token's sub) must equal the response's sub, else
   // errc::subject_mismatch (§5.3.2). A refusal with a WWW-Authenticate error (invalid_token,
   // insufficient_scope) is errc::oauth_error. A signed response (application/jwt) is verified by
-  // `userinfo_verifier` when set; without one it is errc::config.
+  // `userinfo_verifier` when set, else with config().keys (verify_userinfo_jwt: algorithms from
+  // id_token_algorithms or the server's userinfo_signing_alg_values_supported, HS* with the client
+  // secret only when allow_symmetric_id_tokens; iss and aud when present); with neither it is
+  // errc::config.
   [[nodiscard]] UserInfo userinfo(const Token& token, std::string_view expected_subject = {},
                                   const std::optional<CancelToken>& cancel = std::nullopt,
-                                  const UserInfoJwtVerifier& userinfo_verifier = {}) const {
+                                  UserInfoJwtVerifier userinfo_verifier = {}) const {
     const auto& cfg = config();
     const detail::RequestContext ctx{cfg.transport.get(), cfg.timeout, &cfg.extra_headers, cfg.allow_insecure_http,
                                      nullptr, cancel};
+    if (!userinfo_verifier && cfg.keys) {
+      SignedUserInfoChecks checks{cfg.issuer, cfg.client_id,
+                                  detail::userinfo_algorithms(cfg.id_token_algorithms,
+                                                              cfg.userinfo_signing_alg_values_supported),
+                                  std::nullopt};
+      if (cfg.allow_symmetric_id_tokens) checks.client_secret = cfg.client_secret;
+      userinfo_verifier = [keys = cfg.keys, checks = std::move(checks)](std::string_view jwt, const std::string& op) {
+        return verify_userinfo_jwt(jwt, *keys, checks, op);
+      };
+    }
     return detail::request_userinfo(ctx, cfg.userinfo_endpoint, token, expected_subject, userinfo_verifier);
   }
 

@@ -20,6 +20,7 @@
 
 #include "oidc/cancel.hpp"
 #include "oidc/clock.hpp"
+#include "oidc/detail/backoff.hpp"
 #include "oidc/detail/printable.hpp"
 #include "oidc/error.hpp"
 #include "oidc/token.hpp"
@@ -262,19 +263,10 @@ class CachingTokenSource final : public TokenSource {
     std::uint64_t started = 0;
     std::uint64_t completed = 0;
     std::uint64_t succeeded = 0;  // the last attempt that produced a token
-    std::uint32_t failures = 0;
+    detail::Backoff backoff;
     time_point requested_at{};
     time_point next_attempt = time_point::min();
     std::exception_ptr last_error;
-    std::minstd_rand prng{seed()};
-
-    static std::uint32_t seed() {
-      try {
-        return std::random_device{}();
-      } catch (...) {  // no entropy source: the jitter need not be unpredictable, only spread
-        return static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-      }
-    }
 
     static duration scaled(duration d, duration lifetime, int divisor) {
       if (lifetime <= duration::zero()) return duration::zero();
@@ -318,20 +310,9 @@ class CachingTokenSource final : public TokenSource {
     }
 
     void record_failure(const Error& e, time_point now) {
-      const bool permanent =
-          e.code() == errc::config || e.code() == errc::insecure_url || e.code() == errc::invalid_request;
-      if (failures < 64) ++failures;
-      const auto factor = std::int64_t{1} << std::min<std::uint32_t>(failures - 1, 20);
-      const auto base = permanent ? options.max_backoff
-                                  : std::min<std::chrono::milliseconds>(options.min_backoff * factor, options.max_backoff);
-      double u = 0;
-      try {
-        u = options.random_fraction ? options.random_fraction()
-                                    : std::uniform_real_distribution<double>(0.0, 1.0)(prng);
-      } catch (...) {  // a failing random source must not stop the backoff
-      }
-      const double cut = std::clamp(options.backoff_jitter, 0.0, 1.0) * std::clamp(u, 0.0, 1.0);
-      next_attempt = now + std::chrono::duration_cast<duration>(base * (1.0 - cut));
+      const detail::BackoffPolicy policy{options.min_backoff, options.max_backoff, options.backoff_jitter,
+                                         options.random_fraction};
+      next_attempt = now + backoff.record_failure(policy, detail::is_permanent_failure(e));
       last_error = std::make_exception_ptr(e);
     }
   };
@@ -398,7 +379,7 @@ class CachingTokenSource final : public TokenSource {
       if (!s.shutdown) {
         if (fresh) {
           s.publish(std::move(fresh));
-          s.failures = 0;
+          s.backoff.reset();
           s.next_attempt = time_point::min();
           s.last_error = nullptr;
           s.succeeded = attempt;

@@ -23,33 +23,30 @@
 #include "oidc/detail/validate.hpp"
 #include "oidc/error.hpp"
 #include "oidc/http.hpp"
+#include "oidc/jose.hpp"
+#include "oidc/jwk_set.hpp"
+#include "oidc/jwt.hpp"
+#include "oidc/secret.hpp"
 #include "oidc/token.hpp"
 
 namespace oidc {
-
-// OIDC Core §2: a subject identifier is at most 255 ASCII characters.
-inline constexpr std::size_t max_subject_bytes = 255;
 
 // The claims of one UserInfo response. Values are the server's text as sent (not escaped): pass
 // them through detail::printable before showing them on a terminal.
 class UserInfo {
  public:
   // Claims from a JSON response or a verified JWT: an object whose `sub` is a non-empty string of
-  // at most 255 bytes (errc::parse otherwise), equal to `expected_subject` when that is not empty
-  // (errc::subject_mismatch). Neither subject is quoted in the message.
+  // at most 255 bytes (detail::checked_subject: errc::missing_claim otherwise), equal to
+  // `expected_subject` when that is not empty (errc::subject_mismatch). Neither subject is quoted.
   static UserInfo from_claims(nlohmann::json claims, std::string_view expected_subject, bool is_signed,
                               const std::string& operation = "userinfo") {
     if (!claims.is_object()) throw Error(errc::parse, operation, "the response is not a JSON object");
-    const auto sub = claims.find("sub");
-    if (sub == claims.end()) throw Error(errc::missing_claim, operation, "the response has no \"sub\"");
-    if (!sub->is_string() || sub->get_ref<const std::string&>().empty() ||
-        sub->get_ref<const std::string&>().size() > max_subject_bytes)
-      throw Error(errc::parse, operation, "\"sub\" is not a string of 1 to 255 bytes");
-    if (!expected_subject.empty() && sub->get_ref<const std::string&>() != expected_subject)
+    auto sub = detail::checked_subject(claims, operation);
+    if (!expected_subject.empty() && sub != expected_subject)
       throw Error(errc::subject_mismatch, operation,
                   "\"sub\" is not the expected subject (the ID token's): the answer is about another user");
     UserInfo out;
-    out.subject_ = sub->get<std::string>();
+    out.subject_ = std::move(sub);
     out.claims_ = std::move(claims);
     out.signed_ = is_signed;
     return out;
@@ -96,7 +93,44 @@ class UserInfo {
 // Client passes the ID token machinery here; without one, a signed response is errc::config.
 using UserInfoJwtVerifier = std::function<nlohmann::json(std::string_view jwt, const std::string& operation)>;
 
+// What a signed UserInfo response is checked against (OIDC Core §5.3.2).
+struct SignedUserInfoChecks {
+  std::string issuer;     // iss, when the response has one, must equal it
+  std::string client_id;  // aud, when the response has one, must contain it
+  std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};
+  std::optional<Secret> client_secret;  // enables HS* (only if also in algorithms)
+};
+
+// Verifies a signed UserInfo response with the OP's keys, as verify_jws does for every JWT (alg
+// allow-list, kid selection, no key confusion), and returns its claims. §5.3.2: "If signed, the
+// UserInfo Response SHOULD contain the Claims iss (Issuer) and aud (Audience)"; they are checked
+// when present. exp/iat are not required by the spec and not checked.
+inline nlohmann::json verify_userinfo_jwt(std::string_view jwt, const KeySource& keys, const SignedUserInfoChecks& checks,
+                                          const std::string& operation) {
+  Jws jws = parse_jws(jwt, operation);
+  std::optional<VerificationKey> hmac;
+  if (is_symmetric(jws.alg) && checks.client_secret && !checks.client_secret->empty())
+    hmac = VerificationKey::from_secret(*checks.client_secret);
+  verify_jws(jws, keys, checks.algorithms, operation, hmac ? &*hmac : nullptr);
+  if (jws.payload.contains("iss")) (void)detail::checked_issuer(jws.payload, checks.issuer, operation);
+  if (jws.payload.contains("aud")) (void)detail::checked_audience(jws.payload, checks.client_id, operation);
+  return std::move(jws.payload);
+}
+
 namespace detail {
+
+// The algorithms a signed UserInfo response may use: the configured list, else what the server
+// declares (userinfo_signing_alg_values_supported) among the asymmetric ones, else RS256 (as for
+// ID tokens, OIDC Core §3.1.3.7 step 7).
+inline std::vector<JwsAlgorithm> userinfo_algorithms(const std::vector<JwsAlgorithm>& configured,
+                                                     const std::vector<std::string>& declared) {
+  if (!configured.empty()) return configured;
+  std::vector<JwsAlgorithm> out;
+  for (const auto& name : declared)
+    if (const auto alg = parse_jws_algorithm(name); alg && !is_symmetric(*alg)) out.push_back(*alg);
+  if (out.empty()) out.push_back(JwsAlgorithm::RS256);
+  return out;
+}
 
 // The RFC 6750 §3 attributes of a Bearer challenge in a WWW-Authenticate header.
 struct BearerChallenge {

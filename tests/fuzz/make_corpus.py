@@ -128,6 +128,20 @@ for k in ("kSeed000RealisticAccessToken", "kSeed002ImplicitAccessToken", "kSeed0
 for payload in ('{"exp":1718195975,"iat":1718109600}', '{"exp":1.5e300}', '{"exp":-9223372036854775808}',
                 '{"exp":18446744073709551615}', '{"exp":"1718195975"}', '{"exp":1e19}', '[1,2]'):
     put("jwt", fdp_strings('{"alg":"RS256","typ":"JWT"}') + payload + "\x00")
+# ... ID tokens the harness signs (HS256 with its client secret) and validates at now = 1700000000:
+# one that passes, and one edge per rule.
+id_claims = '"iss":"https://sso.example.com/realms/core","sub":"u1","exp":1700000300,"iat":1700000000,"nonce":"n-1"'
+for payload in ('{' + id_claims + ',"aud":"my-app"}', '{' + id_claims + ',"aud":["my-app","api"],"azp":"my-app"}',
+                '{' + id_claims + ',"aud":["my-app","api"]}', '{' + id_claims + ',"aud":"my-app","nbf":1700000031}',
+                '{' + id_claims + ',"aud":"my-app","auth_time":"x","at_hash":7}', '{' + id_claims + ',"aud":[]}',
+                '{' + id_claims.replace("1700000300", "1699999970") + ',"aud":"my-app"}',
+                '{' + id_claims + ',"aud":"my-app","sub":"dup"}'):
+    put("jwt", fdp_strings('{"kid":"k1","typ":"JWT"}') + payload + "\x00")
+    put("jwt", fdp_strings('{"alg":"HS256","crit":["x"]}') + payload + "\x00")
+# ... and whole tokens of the shapes parse_jws refuses.
+for token in ("eyJhbGciOiJub25lIn0.e30.", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln.a.b", "eyJhbGciOiJSUzI1NiJ9=.e30.c2ln",
+              "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhIn0.c2ln"):
+    put("jwt", token + "\x01")
 
 # token_json: saved tokens (mode byte 1) and Token fields (mode byte 0).
 saved = [

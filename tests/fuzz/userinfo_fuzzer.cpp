@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
       const auto info = oidc::detail::parse_userinfo_response(response, expected, size % 2 ? verify : nullptr,
                                                               "userinfo request", {oidc_fuzz::kSecret});
-      oidc_fuzz::check(!info.subject().empty() && info.subject().size() <= oidc::max_subject_bytes,
+      oidc_fuzz::check(!info.subject().empty() && info.subject().size() <= oidc::detail::max_subject_bytes,
                        "subject is 1-255 bytes", info.subject());
       oidc_fuzz::check(info.claims().at("sub") == info.subject(), "subject() is the claims' sub", info.subject());
       oidc_fuzz::check(*expected == '\0' || info.subject() == expected, "subject equals the expected one",

@@ -91,10 +91,11 @@ TEST_F(UserinfoFixture, ExpectedSubjectMustMatch) {
 TEST_F(UserinfoFixture, SubIsRequiredNonEmptyStringOfBoundedLength) {
   push(200, R"({"name":"x"})");
   EXPECT_EQ(error_of([&] { (void)client().userinfo(token()); }).code(), errc::missing_claim);
+  // detail::checked_subject, shared with ID tokens: every broken sub is missing_claim.
   for (const std::string& body : std::vector<std::string>{R"({"sub":""})", R"({"sub":42})", R"({"sub":null})", R"({"sub":["u"]})",
                                  "{\"sub\":\"" + std::string(256, 'a') + "\"}"}) {
     push(200, body);
-    EXPECT_EQ(error_of([&] { (void)client().userinfo(token()); }).code(), errc::parse) << body;
+    EXPECT_EQ(error_of([&] { (void)client().userinfo(token()); }).code(), errc::missing_claim) << body;
   }
   push(200, "{\"sub\":\"" + std::string(255, 'a') + "\"}");
   EXPECT_EQ(client().userinfo(token()).subject().size(), 255u);
@@ -236,4 +237,60 @@ TEST_F(UserinfoFixture, SignedResponseNeedsVerifier) {
 
   push(200, "not a jwt at all", "application/jwt");
   EXPECT_EQ(error_of([&] { (void)client().userinfo(token()); }).code(), errc::jwt_malformed);
+}
+
+namespace {
+
+// A signed UserInfo response: a JWS by `key` with `claims`.
+std::string signed_userinfo(const oidc::SigningKey& key, const nlohmann::json& claims) {
+  return oidc::sign_compact_jws(key, {{"typ", "JWT"}}, claims);
+}
+
+}  // namespace
+
+TEST_F(UserinfoFixture, SignedResponseVerifiedWithTheClientsKeys) {
+  const auto key = oidc::SigningKey::generate(oidc::JwsAlgorithm::ES256, "op-key");
+  ClientConfig c;
+  c.issuer = "https://auth.example.com/realms/core";
+  c.userinfo_endpoint = kUserinfoUrl;
+  c.client_id = "web";
+  c.transport = transport;
+  c.clock = clock;
+  c.userinfo_signing_alg_values_supported = {"ES256", "HS256", "none"};
+  c.keys = std::make_shared<oidc::StaticKeySource>(oidc::JwkSet({key.verification_key()}));
+  const Client client(c);
+
+  push(200, signed_userinfo(key, {{"sub", "u-1"}, {"iss", c.issuer}, {"aud", "web"}, {"email", "a@example.com"}}),
+       "application/jwt");
+  const auto info = client.userinfo(token(), "u-1");
+  EXPECT_TRUE(info.is_signed());
+  EXPECT_EQ(info.email(), "a@example.com");
+  EXPECT_EQ(transport->last().headers.get("Accept"), "application/json, application/jwt");
+
+  // iss and aud are optional, but checked when present.
+  push(200, signed_userinfo(key, {{"sub", "u-1"}}), "application/jwt");
+  EXPECT_EQ(client.userinfo(token()).subject(), "u-1");
+  push(200, signed_userinfo(key, {{"sub", "u-1"}, {"iss", "https://evil.example.com"}}), "application/jwt");
+  EXPECT_EQ(error_of([&] { (void)client.userinfo(token()); }).code(), errc::issuer_mismatch);
+  push(200, signed_userinfo(key, {{"sub", "u-1"}, {"aud", "other-client"}}), "application/jwt");
+  EXPECT_EQ(error_of([&] { (void)client.userinfo(token()); }).code(), errc::audience_mismatch);
+  push(200, signed_userinfo(key, {{"sub", "attacker"}}), "application/jwt");
+  EXPECT_EQ(error_of([&] { (void)client.userinfo(token(), "u-1"); }).code(), errc::subject_mismatch);
+
+  // Another key's signature, an algorithm outside the list, a symmetric key without opt-in.
+  const auto other = oidc::SigningKey::generate(oidc::JwsAlgorithm::ES256, "op-key");
+  push(200, signed_userinfo(other, {{"sub", "u-1"}}), "application/jwt");
+  EXPECT_EQ(error_of([&] { (void)client.userinfo(token()); }).code(), errc::signature_invalid);
+  push(200, signed_userinfo(oidc::SigningKey::generate(oidc::JwsAlgorithm::ES384, "op-key"), {{"sub", "u-1"}}),
+       "application/jwt");
+  EXPECT_EQ(error_of([&] { (void)client.userinfo(token()); }).code(), errc::algorithm_rejected);
+  push(200, signed_userinfo(oidc::SigningKey::from_secret(oidc::Secret("a-client-secret-of-32-bytes-or-more!")),
+                            {{"sub", "u-1"}}),
+       "application/jwt");
+  EXPECT_EQ(error_of([&] { (void)client.userinfo(token()); }).code(), errc::algorithm_rejected);
+  // alg none.
+  push(200,
+       oidc::detail::base64url_encode(R"({"alg":"none"})") + "." + oidc::detail::base64url_encode(R"({"sub":"u-1"})") + ".",
+       "application/jwt");
+  EXPECT_NE(error_of([&] { (void)client.userinfo(token()); }).code(), errc::config);
 }

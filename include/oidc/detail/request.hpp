@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,9 +19,11 @@
 #include "oidc/client_auth.hpp"
 #include "oidc/detail/failure.hpp"
 #include "oidc/detail/form.hpp"
+#include "oidc/detail/json.hpp"
 #include "oidc/detail/redact.hpp"
 #include "oidc/detail/response.hpp"
 #include "oidc/detail/url.hpp"
+#include "oidc/detail/validate.hpp"
 #include "oidc/error.hpp"
 #include "oidc/http.hpp"
 #include "oidc/secret.hpp"
@@ -155,6 +158,90 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
     if (out.response.ok() && oauth_error_of(out.response).empty()) ctx.client_auth->remember(url, method);
   }
   return out;
+}
+
+// ---- GET of a JSON document (discovery, JWK Sets) ---------------------------------------------
+
+// The media type of the response's Content-Type, parameters (charset) and case dropped; "" when
+// there is none.
+inline std::string media_type_of(const HttpResponse& r) {
+  const auto ct = r.headers.get("Content-Type");
+  if (!ct) return {};
+  std::string_view v = *ct;
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  std::string out(v);
+  for (auto& c : out) c = ascii_lower(c);
+  return out;
+}
+
+// What a fetched document must be before its body is parsed: at most `max_bytes`, a 2xx status
+// (redirects are not followed: a 3xx is refused like any other status, since following one would
+// let a server send the client to another host), and one of `media_types` as Content-Type.
+inline void check_document_response(const HttpResponse& r, const std::string& operation, std::size_t max_bytes,
+                                    std::initializer_list<std::string_view> media_types) {
+  if (r.body.size() > max_bytes) {
+    Error::Details d;
+    d.code = errc::response_too_large;
+    d.operation = operation;
+    d.detail = "the document exceeds the " + std::to_string(max_bytes) + "-byte limit";
+    d.http_status = r.status;
+    throw Error(std::move(d));
+  }
+  if (!r.ok())
+    throw_malformed(errc::http_status, r, operation,
+                    r.status >= 300 && r.status < 400 ? "redirects are not followed" : std::string{}, {});
+  const std::string type = media_type_of(r);
+  for (const auto m : media_types)
+    if (type == m) return;
+  const auto ct = r.headers.get("Content-Type");
+  throw_malformed(errc::parse, r, operation,
+                  "expected a JSON document, got " +
+                      (ct ? "Content-Type " + redacted_text(*ct, {}, 100) : std::string("no Content-Type")),
+                  {});
+}
+
+// The body as a JSON object through parse_json (depth limit, duplicate members refused).
+inline nlohmann::json document_object(const HttpResponse& r, const std::string& operation) {
+  auto doc = parse_json(r.body);
+  if (!doc.ok()) throw_malformed(errc::parse, r, operation, "the document is not accepted JSON: " + doc.problem, {});
+  if (!doc.value.is_object()) throw_malformed(errc::parse, r, operation, "the document is not a JSON object", {});
+  return std::move(doc.value);
+}
+
+// A GET through the request path (secure-URL check, timeout, cancel, extra headers, Accept).
+[[nodiscard]] inline HttpResponse get(const RequestContext& ctx, std::string url, const std::string& operation) {
+  return send(*ctx.transport, make_request(ctx, "GET", std::move(url), operation), operation);
+}
+
+// GET, checks and parse in one: the JSON object at `url`.
+[[nodiscard]] inline nlohmann::json get_json(const RequestContext& ctx, std::string url, const std::string& operation,
+                                             std::size_t max_bytes) {
+  const auto r = get(ctx, std::move(url), operation);
+  check_document_response(r, operation, max_bytes, {"application/json"});
+  return document_object(r, operation);
+}
+
+// How long the response says it may be cached (Cache-Control max-age, RFC 9111 §5.2.2.1); 0 for
+// no-store or no-cache; nullopt when it says nothing usable. Callers bound it from below.
+inline std::optional<std::chrono::seconds> cache_max_age(const HttpResponse& r) {
+  const auto cc = r.headers.get("Cache-Control");
+  if (!cc) return std::nullopt;
+  std::string_view rest = *cc;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view d = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!d.empty() && (d.front() == ' ' || d.front() == '\t')) d.remove_prefix(1);
+    while (!d.empty() && (d.back() == ' ' || d.back() == '\t')) d.remove_suffix(1);
+    if (iequals(d, "no-store") || iequals(d, "no-cache")) return std::chrono::seconds{0};
+    if (d.size() > 8 && iequals(d.substr(0, 8), "max-age=")) {
+      const auto v = whole_seconds(nlohmann::json(std::string(d.substr(8))));  // digits only, saturating
+      if (v) return std::chrono::seconds{*v};
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace oidc::detail
