@@ -28,6 +28,7 @@
 #include "oidc/grants/password.hpp"
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
+#include "oidc/id_token.hpp"
 #include "oidc/implicit.hpp"
 #include "oidc/introspection.hpp"
 #include "oidc/jose.hpp"
@@ -409,6 +410,17 @@ class Client {
   [[nodiscard]] std::string end_session_url(const EndSessionRequest& request) const {
     return detail::end_session_url(config().end_session_endpoint, config().client_id, request,
                                    config().allow_insecure_http);
+  }
+  // The same with a validated ID token as id_token_hint: end_session_url(id, "https://app.example.com/bye").
+  // A template so that end_session_url({}) still means an EndSessionRequest.
+  template <class T, std::enable_if_t<std::is_same_v<T, IdToken>, int> = 0>
+  [[nodiscard]] std::string end_session_url(const T& id_token, std::string post_logout_redirect_uri = {},
+                                            std::string state = {}) const {
+    EndSessionRequest request;
+    request.id_token_hint = id_token.raw();
+    request.post_logout_redirect_uri = std::move(post_logout_redirect_uri);
+    request.state = std::move(state);
+    return end_session_url(request);
   }
 
  private:

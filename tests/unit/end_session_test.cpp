@@ -99,3 +99,21 @@ TEST(EndSession, ValuesAndExtraChecked) {
   r.extra = {{"logout_hint", "a"}, {"logout_hint", "b"}};
   EXPECT_EQ(error_of([&] { (void)client().end_session_url(r); }).code(), errc::config);
 }
+
+TEST(EndSession, FromAValidatedIdToken) {
+  const auto key = oidc::SigningKey::generate(oidc::JwsAlgorithm::ES256, "k");
+  const oidc::StaticKeySource keys(oidc::JwkSet({key.verification_key()}));
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'700'000'000}};
+  const std::string jwt = oidc::sign_compact_jws(
+      key, {{"typ", "JWT"}},
+      {{"iss", "https://auth.example.com"}, {"sub", "u-1"}, {"aud", "web app"}, {"iat", 1'700'000'000}, {"exp", 1'700'000'300}});
+  oidc::IdTokenChecks checks;
+  checks.issuer = "https://auth.example.com";
+  checks.client_id = "web app";
+  checks.algorithms = {oidc::JwsAlgorithm::ES256};
+  checks.now = now;
+  const auto id = oidc::validate_id_token(jwt, keys, checks);
+  EXPECT_EQ(client().end_session_url(id, "https://app.example.com/bye", "s1"),
+            std::string(kLogout) + "?id_token_hint=" + jwt +
+                "&client_id=web+app&post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2Fbye&state=s1");
+}
