@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "oidc/clock.hpp"
 #include "oidc/detail/form.hpp"
 #include "oidc/detail/request.hpp"
+#include "oidc/end_session.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/grants/authorization_code.hpp"
@@ -26,15 +28,19 @@
 #include "oidc/grants/password.hpp"
 #include "oidc/grants/refresh_token.hpp"
 #include "oidc/http.hpp"
+#include "oidc/id_token.hpp"
 #include "oidc/implicit.hpp"
+#include "oidc/introspection.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/jwk_set.hpp"
 #include "oidc/request_options.hpp"
+#include "oidc/revocation.hpp"
 #include "oidc/secret.hpp"
 #include "oidc/token.hpp"
 #include "oidc/token_response.hpp"
 #include "oidc/token_source.hpp"
 #include "oidc/transport.hpp"
+#include "oidc/userinfo.hpp"
 
 namespace oidc {
 
@@ -62,6 +68,10 @@ struct ClientConfig : Endpoints {
   bool allow_symmetric_id_tokens = false;        // HS256/384/512 keyed with client_secret, only when listed
   std::chrono::seconds clock_leeway{30};         // tolerated clock difference for exp, iat, nbf, auth_time
   std::shared_ptr<const KeySource> keys;         // null: a JwksCache of jwks_uri, made on first use
+
+  // JWT client authentication (RFC 7523 §2.2, OIDC Core §9).
+  std::optional<SigningKey> signing_key;  // private_key_jwt: e.g. SigningKey::from_pem(pem, "kid-1")
+  AssertionAudience assertion_audience = AssertionAudience::token_endpoint;  // see AssertionAudience
 };
 
 // The facade: one configured client of one authorization server. Cheap to copy (state is shared),
@@ -339,10 +349,95 @@ class Client {
                                 config().token_response_rules);
   }
 
+  // ---- Userinfo, introspection, revocation, logout (OIDC Core §5.3, RFC 7662, RFC 7009,
+  // RP-Initiated Logout 1.0). Introspection and revocation authenticate the client as configured.
+
+  // OIDC Core §5.3: the user's claims for `token` (a Bearer access token; DPoP and MAC are
+  // errc::config). `expected_subject` (the ID token's sub) must equal the response's sub, else
+  // errc::subject_mismatch (§5.3.2). A refusal with a WWW-Authenticate error (invalid_token,
+  // insufficient_scope) is errc::oauth_error. A signed response (application/jwt) is verified by
+  // `userinfo_verifier` when set, else with config().keys (verify_userinfo_jwt: algorithms from
+  // id_token_algorithms or the server's userinfo_signing_alg_values_supported, HS* with the client
+  // secret only when allow_symmetric_id_tokens; iss and aud when present); with neither it is
+  // errc::config.
+  [[nodiscard]] UserInfo userinfo(const Token& token, std::string_view expected_subject = {},
+                                  const std::optional<CancelToken>& cancel = std::nullopt,
+                                  UserInfoJwtVerifier userinfo_verifier = {}) const {
+    const auto& cfg = config();
+    const detail::RequestContext ctx{cfg.transport.get(), cfg.timeout, &cfg.extra_headers, cfg.allow_insecure_http,
+                                     nullptr, cancel};
+    if (!userinfo_verifier && cfg.keys) {
+      SignedUserInfoChecks checks{cfg.issuer, cfg.client_id,
+                                  detail::userinfo_algorithms(cfg.id_token_algorithms,
+                                                              cfg.userinfo_signing_alg_values_supported),
+                                  std::nullopt};
+      if (cfg.allow_symmetric_id_tokens) checks.client_secret = cfg.client_secret;
+      userinfo_verifier = [keys = cfg.keys, checks = std::move(checks)](std::string_view jwt, const std::string& op) {
+        return verify_userinfo_jwt(jwt, *keys, checks, op);
+      };
+    }
+    return detail::request_userinfo(ctx, cfg.userinfo_endpoint, token, expected_subject, userinfo_verifier);
+  }
+
+  // RFC 7662: what the server knows of `token`. active=false is a result, not an error; see
+  // IntrospectionResponse::active for an active answer whose exp has passed.
+  [[nodiscard]] IntrospectionResponse introspect(std::string_view token, std::string_view token_type_hint = {},
+                                                 const std::optional<CancelToken>& cancel = std::nullopt) const {
+    return detail::introspect(context(cancel), config().introspection_endpoint, token, token_type_hint, clock().now(),
+                              config().clock_leeway);
+  }
+  // The same for a Token member (introspect(t.access_token)); a template so that a string literal
+  // picks the string_view overload instead of being ambiguous with Secret's converting constructor.
+  template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>
+  [[nodiscard]] IntrospectionResponse introspect(const S& token, std::string_view token_type_hint = {},
+                                                 const std::optional<CancelToken>& cancel = std::nullopt) const {
+    return introspect(std::string_view(token.expose()), token_type_hint, cancel);
+  }
+
+  // RFC 7009: revokes `token` ("access_token" or "refresh_token" as hint when known). Returns on
+  // 200 whatever the body; 503 is errc::http_status (retry later), error bodies errc::oauth_error.
+  void revoke(std::string_view token, std::string_view token_type_hint = {},
+              const std::optional<CancelToken>& cancel = std::nullopt) const {
+    detail::revoke(context(cancel), config().revocation_endpoint, token, token_type_hint);
+  }
+  template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>  // see introspect
+  void revoke(const S& token, std::string_view token_type_hint = {},
+              const std::optional<CancelToken>& cancel = std::nullopt) const {
+    revoke(std::string_view(token.expose()), token_type_hint, cancel);
+  }
+
+  // RP-Initiated Logout 1.0 §2: the URL of end_session_endpoint for the user's browser.
+  [[nodiscard]] std::string end_session_url(const EndSessionRequest& request) const {
+    return detail::end_session_url(config().end_session_endpoint, config().client_id, request,
+                                   config().allow_insecure_http);
+  }
+  // The same with a validated ID token as id_token_hint: end_session_url(id, "https://app.example.com/bye").
+  // A template so that end_session_url({}) still means an EndSessionRequest.
+  template <class T, std::enable_if_t<std::is_same_v<T, IdToken>, int> = 0>
+  [[nodiscard]] std::string end_session_url(const T& id_token, std::string post_logout_redirect_uri = {},
+                                            std::string state = {}) const {
+    EndSessionRequest request;
+    request.id_token_hint = id_token.raw();
+    request.post_logout_redirect_uri = std::move(post_logout_redirect_uri);
+    request.state = std::move(state);
+    return end_session_url(request);
+  }
+
+ private:
+  // The request context of a client-authenticated request (as post_to builds).
+  [[nodiscard]] detail::RequestContext context(const std::optional<CancelToken>& cancel) const {
+    const auto& cfg = config();
+    return {cfg.transport.get(), cfg.timeout, &cfg.extra_headers, cfg.allow_insecure_http, &state_->auth, cancel};
+  }
+
+ public:
+
  private:
   struct State {
     explicit State(ClientConfig c)
-        : config(std::move(c)), auth(config.auth_method, config.client_id, config.client_secret) {
+        : config(std::move(c)),
+          auth(config.auth_method, config.client_id, config.client_secret,
+               {config.signing_key, config.assertion_audience, config.issuer, config.token_endpoint, config.clock}) {
       if (config.client_id.empty()) throw Error(errc::config, "client configuration", "client_id is empty");
       for (const auto& [name, value] : config.extra_headers) detail::check_header_field(name, value, "client configuration");
       if (!config.clock) config.clock = system_clock();

@@ -12,6 +12,7 @@
 #include "oidc/crypto.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/discovery.hpp"
+#include "oidc/end_session.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/fetch_options.hpp"
@@ -23,6 +24,7 @@
 #include "oidc/http.hpp"
 #include "oidc/id_token.hpp"
 #include "oidc/implicit.hpp"
+#include "oidc/introspection.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/jwk_set.hpp"
 #include "oidc/jwt.hpp"
@@ -31,6 +33,7 @@
 #include "oidc/loopback.hpp"
 #include "oidc/pkce.hpp"
 #include "oidc/request_options.hpp"
+#include "oidc/revocation.hpp"
 #include "oidc/secret.hpp"
 #include "oidc/time_format.hpp"
 #include "oidc/token.hpp"
@@ -38,6 +41,7 @@
 #include "oidc/token_response.hpp"
 #include "oidc/token_source.hpp"
 #include "oidc/transport.hpp"
+#include "oidc/userinfo.hpp"
 #include "oidc/version.hpp"
 
 #endif  // OIDC_OIDC_HPP

@@ -99,7 +99,8 @@ inline std::string oauth_error_of(const HttpResponse& r) {
 inline void reject_reserved(const Params& form, bool client_auth, const std::string& operation) {
   if (client_auth)
     for (const auto& field : form)
-      if (field.first == "client_id" || field.first == "client_secret")
+      if (field.first == "client_id" || field.first == "client_secret" || field.first == "client_assertion" ||
+          field.first == "client_assertion_type")
         throw Error(errc::config, operation, "parameter '" + field.first + "' is set by the client configuration");
   for (std::size_t i = 0; i < form.size(); ++i)
     for (std::size_t j = i + 1; j < form.size(); ++j)
@@ -116,7 +117,7 @@ inline HttpResponse post_encoded(const RequestContext& ctx, const std::string& u
   request.body = body.expose();
   if (ctx.client_auth) {
     Params auth_params;
-    ctx.client_auth->apply(method, auth_params, request.headers, sent);
+    ctx.client_auth->apply(method, url, auth_params, request.headers, sent);
     if (ctx.client_id_in_body &&
         std::none_of(auth_params.begin(), auth_params.end(), [](const auto& f) { return f.first == "client_id"; }))
       auth_params.insert(auth_params.begin(), {"client_id", ctx.client_auth->client_id()});
