@@ -5,6 +5,7 @@
 // and, through Client, pushed authorization requests (RFC 9126). An AuthorizationRequest holds what
 // the response must be checked against and what the code exchange needs; it is move-only and
 // Client::exchange_code consumes it, so one request yields at most one exchange.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,7 @@ class AuthorizationRequest {
   AuthorizationRequest() = default;
 
   std::string url_, state_, nonce_, redirect_uri_;
+  std::optional<std::chrono::seconds> max_age_;  // from extra "max_age": the ID token's auth_time is checked
   std::vector<std::string> resource_;
   Secret code_verifier_;
   bool pushed_ = false;

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include "oidc/clock.hpp"
 #include "oidc/detail/form.hpp"
 #include "oidc/detail/request.hpp"
+#include "oidc/discovery.hpp"
 #include "oidc/end_session.hpp"
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
@@ -33,6 +36,8 @@
 #include "oidc/introspection.hpp"
 #include "oidc/jose.hpp"
 #include "oidc/jwk_set.hpp"
+#include "oidc/jwks.hpp"
+#include "oidc/jwt_access_token.hpp"
 #include "oidc/request_options.hpp"
 #include "oidc/revocation.hpp"
 #include "oidc/secret.hpp"
@@ -61,7 +66,10 @@ struct ClientConfig : Endpoints {
   // Renewal then re-runs the grant, or reports errc::interaction_required for interactive tokens.
   std::vector<int> refresh_refusal_statuses{400, 401, 403};
 
-  // OpenID Connect: how ID tokens (and signed userinfo) are checked.
+  // OpenID Connect: how ID tokens (and signed userinfo) are checked. exchange_code and
+  // implicit_token validate every ID token they receive (set false only to validate yourself).
+  bool validate_id_tokens = true;
+  JwksCacheOptions jwks_cache{};  // the rate limit and lifetimes of the jwks_uri's key set
   // Accepted JWS algorithms; empty: id_token_signing_alg_values_supported intersected with the
   // asymmetric ones, or RS256 when the server declared none (OIDC Core §3.1.3.7 step 7).
   std::vector<JwsAlgorithm> id_token_algorithms;
@@ -74,12 +82,50 @@ struct ClientConfig : Endpoints {
   AssertionAudience assertion_audience = AssertionAudience::token_endpoint;  // see AssertionAudience
 };
 
+// What an ID token validation adds to the configuration's checks.
+struct IdTokenOptions {
+  std::string nonce;                            // the one the authorization request sent
+  std::optional<std::chrono::seconds> max_age;  // requested: auth_time must be recent enough
+  const IdToken* previous = nullptr;            // OIDC Core §12.2: the ID token a refresh replaces
+};
+
 // The facade: one configured client of one authorization server. Cheap to copy (state is shared),
 // and every const member function may be called from many threads at once. Failures throw
 // oidc::Error.
 class Client {
  public:
   explicit Client(ClientConfig config) : state_(std::make_shared<State>(std::move(config))) {}
+
+  // Configured from the issuer URL alone (OpenID Connect Discovery 1.0, RFC 8414; see
+  // oidc::discover): the metadata is fetched over `config`'s transport, timeout, extra headers
+  // and clock, and fills every endpoint, flag and capability list that `config` does not set
+  // itself (endpoints set by hand win). The default client_secret_basic gives way to what the
+  // server lists when it does not list it. ID tokens are then checked against `issuer` itself
+  // (also under an IssuerPolicy::templated, which only widens what the document may say).
+  [[nodiscard]] static Client discover(std::string issuer, ClientConfig config, DiscoveryOptions options = {}) {
+    if (!config.issuer.empty() && config.issuer != issuer)
+      throw Error(errc::config, "discovery", "config.issuer is set and is not the issuer to discover");
+    if (!options.transport) options.transport = config.transport;
+    if (!options.clock) options.clock = config.clock;
+    if (options.extra_headers.empty()) options.extra_headers = config.extra_headers;
+    options.timeout = config.timeout;
+    options.allow_insecure_http = options.allow_insecure_http || config.allow_insecure_http;
+    const ProviderMetadata metadata = oidc::discover(issuer, options);
+    const auto& methods = metadata.token_endpoint_auth_methods_supported;
+    if (config.auth_method == ClientAuthMethod::client_secret_basic && !methods.empty() &&
+        std::find(methods.begin(), methods.end(), "client_secret_basic") == methods.end())
+      if (const auto m = choose_client_auth_method(methods, !config.client_secret.empty())) config.auth_method = *m;
+    apply_metadata(metadata, config);
+    config.issuer = std::move(issuer);
+    return Client(std::move(config));
+  }
+  // The same for the common case: a client id and secret (none: a public client), defaults otherwise.
+  [[nodiscard]] static Client discover(std::string issuer, std::string client_id, Secret client_secret = {}) {
+    ClientConfig config;
+    config.client_id = std::move(client_id);
+    config.client_secret = std::move(client_secret);
+    return discover(std::move(issuer), std::move(config));
+  }
 
   [[nodiscard]] const ClientConfig& config() const noexcept { return state_->config; }
   [[nodiscard]] const Clock& clock() const noexcept { return *state_->config.clock; }
@@ -196,6 +242,7 @@ class Client {
     auto params = authorization_parameters("code", options, req.state_, req.nonce_, &pkce);
     req.redirect_uri_ = std::move(options.redirect_uri);
     req.resource_ = std::move(options.resource);
+    req.max_age_ = max_age_of(options.extra, operation);
     req.code_verifier_ = std::move(pkce.verifier);
 
     if (cfg.pushed_authorization_request_endpoint.empty()) {
@@ -229,11 +276,69 @@ class Client {
                                        config().authorization_response_iss_parameter_supported};
     auto response = parse_authorization_response(callback, checks);
     request.state_.clear();
-    return request_token(grants::AuthorizationCode{std::move(response.code), std::move(request.redirect_uri_),
-                                                   std::move(request.code_verifier_), std::move(request.resource_)}
-                             .form(),
-                         cancel);
+    Token token = request_token(grants::AuthorizationCode{std::move(response.code), std::move(request.redirect_uri_),
+                                                          std::move(request.code_verifier_), std::move(request.resource_)}
+                                    .form(),
+                                cancel);
+    check_received_id_token(token, {request.nonce_, request.max_age_, nullptr}, "authorization code");
+    return token;
   }
+
+  // OIDC Core §3.1.3.7 (§3.2.2.11, §12.2): validates `token.id_token`: the signature with the
+  // configured keys (config().keys, or the jwks_uri's, refetched once on an unknown kid, rate-limited),
+  // the algorithm against the allow-list (id_token_algorithms: discovery's advertised ones, asymmetric
+  // only, unless configured), iss equal to config().issuer, aud holding client_id (azp when several),
+  // exp/iat/nbf within clock_leeway, at_hash against token.access_token when present, and
+  // `options` (nonce, max_age, the previous ID token). Each failure is its own errc.
+  [[nodiscard]] IdToken validate_id_token(const Token& token, const IdTokenOptions& options = {}) const {
+    if (token.id_token.empty()) throw Error(errc::missing_claim, "ID token validation", "the token has no id_token");
+    return validate_id_token_jwt(token.id_token.expose(), options, token.access_token.expose());
+  }
+  // The same for a compact ID token on its own (no at_hash check: no access token is known).
+  [[nodiscard]] IdToken validate_id_token(std::string_view jwt, const IdTokenOptions& options = {}) const {
+    return validate_id_token_jwt(jwt, options, {});
+  }
+
+  // A TokenSourceOptions::validate that validates every ID token a source receives: the first
+  // against the configuration, every later one also against the one before (OIDC Core §12.2:
+  // same iss, sub, aud, auth_time). A renewal whose ID token fails is a failed renewal.
+  [[nodiscard]] std::function<void(const Token&, const Token*)> id_token_validator() const {
+    struct Last {
+      std::mutex mutex;
+      std::optional<IdToken> id;
+    };
+    Client self = *this;
+    auto last = std::make_shared<Last>();
+    return [self, last](const Token& fresh, const Token*) {
+      if (fresh.id_token.empty()) return;
+      std::lock_guard<std::mutex> lock(last->mutex);
+      const IdToken* previous = last->id ? &*last->id : nullptr;
+      // A refresh that kept the old ID token (the response had none) has nothing new to check.
+      if (previous && previous->raw() == fresh.id_token.expose()) return;
+      auto id = self.validate_id_token(fresh, {{}, {}, previous});
+      last->id = std::move(id);
+    };
+  }
+
+  // RFC 9068: validates a JWT access token as a resource server would, with this client's issuer,
+  // keys and clock: typ at+jwt, iss, aud holding `checks.audience`, exp/iat, the required scopes,
+  // the signature (asymmetric algorithms only; `checks.algorithms` as given, or the ID token
+  // allow-list's asymmetric part when left at its default). `checks.issuer` and `checks.now`
+  // are filled in when empty.
+  [[nodiscard]] JwtAccessToken validate_access_token(std::string_view jwt, AccessTokenChecks checks) const {
+    const std::string operation = "JWT access token validation";
+    if (checks.issuer.empty()) checks.issuer = config().issuer;
+    if (checks.issuer.empty()) throw Error(errc::config, operation, "no issuer configured");
+    if (checks.now == std::chrono::system_clock::time_point{}) checks.now = clock().now();
+    if (checks.algorithms == AccessTokenChecks{}.algorithms) {
+      checks.algorithms.clear();
+      for (const auto a : state_->id_token_algorithms)
+        if (!is_symmetric(a)) checks.algorithms.push_back(a);
+      if (checks.algorithms.empty()) checks.algorithms = AccessTokenChecks{}.algorithms;
+    }
+    return oidc::validate_access_token(jwt, key_source(operation), checks);
+  }
+
 
   // Deprecated: the implicit grant (RFC 6749 §4.2) puts the access token in the browser's URL,
   // where history, logs and referrers leak it, with no way to bind it to the client; the OAuth 2.0
@@ -277,7 +382,9 @@ class Client {
     synthesized.status = 200;
     synthesized.headers.set("Content-Type", "application/json");
     synthesized.body = members.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return parse_token_response(synthesized, now, operation, {}, config().token_response_rules);
+    Token token = parse_token_response(synthesized, now, operation, {}, config().token_response_rules);
+    if (!token.id_token.empty() && config().validate_id_tokens) (void)validate_id_token(token, {request.nonce_, {}, nullptr});
+    return token;
   }
 
   // Token sources. Which constructor says how renewal works:  // Token sources. Which constructor says how renewal works:
@@ -322,10 +429,12 @@ class Client {
     options.initial = std::move(initial);
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
+        [self, validate = options.validate](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
           if (!current) throw Error(errc::interaction_required, "token renewal", "no token to refresh");
           try {
-            return self.refresh(*current, {{}, {}, cancel});
+            Token fresh = self.refresh(*current, {{}, {}, cancel});
+            if (validate) validate(fresh, current.get());
+            return fresh;
           } catch (const Error& e) {
             if (!self.refresh_refused(e)) throw;
             const std::string why = e.oauth() ? e.oauth_code() : "HTTP " + std::to_string(e.http_status());
@@ -354,9 +463,11 @@ class Client {
 
   // OIDC Core §5.3: the user's claims for `token` (a Bearer access token; DPoP and MAC are
   // errc::config). `expected_subject` (the ID token's sub) must equal the response's sub, else
-  // errc::subject_mismatch (§5.3.2). A refusal with a WWW-Authenticate error (invalid_token,
+  // errc::subject_mismatch (§5.3.2); left empty, it is the sub of token.id_token when the token
+  // has one (that ID token was validated when it arrived: exchange_code, or a validating token
+  // source; here it is only read, as it may have expired since). A refusal with a WWW-Authenticate error (invalid_token,
   // insufficient_scope) is errc::oauth_error. A signed response (application/jwt) is verified by
-  // `userinfo_verifier` when set, else with config().keys (verify_userinfo_jwt: algorithms from
+  // `userinfo_verifier` when set, else with the Client's keys (config().keys or the jwks_uri's; verify_userinfo_jwt: algorithms from
   // id_token_algorithms or the server's userinfo_signing_alg_values_supported, HS* with the client
   // secret only when allow_symmetric_id_tokens; iss and aud when present); with neither it is
   // errc::config.
@@ -364,15 +475,24 @@ class Client {
                                   const std::optional<CancelToken>& cancel = std::nullopt,
                                   UserInfoJwtVerifier userinfo_verifier = {}) const {
     const auto& cfg = config();
+    std::string id_token_subject;
+    if (expected_subject.empty() && !token.id_token.empty()) {
+      const auto claims = detail::unverified_jwt_payload(token.id_token.expose());
+      const auto sub = claims ? claims->find("sub") : nlohmann::json::const_iterator{};
+      if (!claims || sub == claims->end() || !sub->is_string() || sub->get_ref<const std::string&>().empty())
+        throw Error(errc::missing_claim, "userinfo", "the token's id_token has no sub to compare the answer with");
+      id_token_subject = sub->get<std::string>();
+      expected_subject = id_token_subject;
+    }
     const detail::RequestContext ctx{cfg.transport.get(), cfg.timeout, &cfg.extra_headers, cfg.allow_insecure_http,
                                      nullptr, cancel};
-    if (!userinfo_verifier && cfg.keys) {
+    if (!userinfo_verifier && state_->keys) {
       SignedUserInfoChecks checks{cfg.issuer, cfg.client_id,
                                   detail::userinfo_algorithms(cfg.id_token_algorithms,
                                                               cfg.userinfo_signing_alg_values_supported),
                                   std::nullopt};
       if (cfg.allow_symmetric_id_tokens) checks.client_secret = cfg.client_secret;
-      userinfo_verifier = [keys = cfg.keys, checks = std::move(checks)](std::string_view jwt, const std::string& op) {
+      userinfo_verifier = [keys = state_->keys, checks = std::move(checks)](std::string_view jwt, const std::string& op) {
         return verify_userinfo_jwt(jwt, *keys, checks, op);
       };
     }
@@ -442,10 +562,82 @@ class Client {
       for (const auto& [name, value] : config.extra_headers) detail::check_header_field(name, value, "client configuration");
       if (!config.clock) config.clock = system_clock();
       if (!config.transport) config.transport = default_transport();
+      id_token_algorithms = resolve_id_token_algorithms(config);
+      if (config.keys) {
+        keys = config.keys;
+      } else if (!config.jwks_uri.empty()) {
+        FetchOptions fetch;
+        fetch.transport = config.transport;
+        fetch.timeout = config.timeout;
+        fetch.extra_headers = config.extra_headers;
+        fetch.allow_insecure_http = config.allow_insecure_http;
+        fetch.clock = config.clock;
+        keys = std::make_shared<JwksCache>(config.jwks_uri, std::move(fetch), config.jwks_cache);
+      }
     }
     ClientConfig config;
     detail::ClientAuthentication auth;  // after config: built from it
+    std::vector<JwsAlgorithm> id_token_algorithms;
+    std::shared_ptr<const KeySource> keys;  // null: neither keys nor jwks_uri configured
   };
+
+  // The ID token allow-list: the configured one, else what discovery advertised, asymmetric
+  // algorithms only (HS* also when allow_symmetric_id_tokens), else RS256 (OIDC Core §3.1.3.7
+  // step 7). "none" never: it is not a JwsAlgorithm.
+  static std::vector<JwsAlgorithm> resolve_id_token_algorithms(const ClientConfig& c) {
+    const auto allowed = [&](JwsAlgorithm a) { return !is_symmetric(a) || c.allow_symmetric_id_tokens; };
+    std::vector<JwsAlgorithm> out;
+    if (!c.id_token_algorithms.empty()) {
+      for (const auto a : c.id_token_algorithms)
+        if (!allowed(a))
+          throw Error(errc::config, "client configuration",
+                      "an HS* ID token algorithm needs allow_symmetric_id_tokens (it is keyed with the client secret)");
+      return c.id_token_algorithms;
+    }
+    for (const auto& name : c.id_token_signing_alg_values_supported)
+      if (const auto a = parse_jws_algorithm(name); a && allowed(*a) && std::find(out.begin(), out.end(), *a) == out.end())
+        out.push_back(*a);
+    if (out.empty()) out.push_back(JwsAlgorithm::RS256);
+    return out;
+  }
+
+  const KeySource& key_source(const std::string& operation) const {
+    if (!state_->keys)
+      throw Error(errc::config, operation,
+                  "no keys to verify signatures: configure jwks_uri (Client::discover does) or keys");
+    return *state_->keys;
+  }
+
+  IdToken validate_id_token_jwt(std::string_view jwt, const IdTokenOptions& options, const std::string& access_token) const {
+    const std::string operation = "ID token validation";
+    const auto& cfg = config();
+    if (cfg.issuer.empty()) throw Error(errc::config, operation, "no issuer configured");
+    IdTokenChecks checks;
+    checks.issuer = cfg.issuer;
+    checks.client_id = cfg.client_id;
+    checks.algorithms = state_->id_token_algorithms;
+    if (cfg.allow_symmetric_id_tokens && !cfg.client_secret.empty()) checks.client_secret = cfg.client_secret;
+    checks.now = clock().now();
+    checks.leeway = cfg.clock_leeway;
+    checks.nonce = options.nonce;
+    checks.max_age = options.max_age;
+    checks.access_token = access_token;
+    checks.previous = options.previous;
+    return oidc::validate_id_token(jwt, key_source(operation), checks);
+  }
+
+  // What exchange_code and implicit_token do with the ID token of their response: validate it
+  // (config().validate_id_tokens), and insist on one when the request sent a nonce (OIDC Core
+  // §3.1.3.3: a response to an openid request carries an id_token).
+  void check_received_id_token(const Token& token, const IdTokenOptions& options, const char* flow) const {
+    if (!config().validate_id_tokens) return;
+    if (token.id_token.empty()) {
+      if (options.nonce.empty()) return;
+      throw Error(errc::missing_claim, std::string(flow) + " token response",
+                  "the scope had openid and the response has no id_token (OIDC Core §3.1.3.3)");
+    }
+    (void)validate_id_token(token, options);
+  }
 
   // What every authorization request (code or implicit) must satisfy before anything is built.
   void check_authorization_options(const AuthorizationOptions& options, const std::string& operation) const {
@@ -531,18 +723,31 @@ class Client {
                                                      TokenSourceOptions options) const {
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
-        [self, make_form = std::move(make_form), refresh = std::move(refresh)](
+        [self, make_form = std::move(make_form), refresh = std::move(refresh), validate = options.validate](
             const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
+          const auto checked = [&](Token fresh) {
+            if (validate) validate(fresh, current.get());
+            return fresh;
+          };
           if (current && current->refresh_token_usable(self.clock().now())) {
             try {
-              return self.refresh(*current, {refresh.scope, refresh.extra, cancel});
+              return checked(self.refresh(*current, {refresh.scope, refresh.extra, cancel}));
             } catch (const Error& e) {
               if (!self.refresh_refused(e)) throw;  // refused: fall back to the grant
             }
           }
-          return self.request_token(make_form(), cancel);
+          return checked(self.request_token(make_form(), cancel));
         },
         state_->config.clock, std::move(options));
+  }
+
+  // The max_age parameter (OIDC Core §3.1.2.1) of an authorization request: non-negative seconds.
+  static std::optional<std::chrono::seconds> max_age_of(const Params& extra, const std::string& operation) {
+    const std::string v = value_of(extra, "max_age");
+    if (v.empty()) return std::nullopt;
+    if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(errc::config, operation, "max_age is a number of seconds");
+    return std::chrono::seconds{std::stoll(v)};
   }
 
   static std::string value_of(const Params& form, std::string_view name) {

@@ -100,6 +100,11 @@ struct TokenSourceOptions {
   // token if still usable, else deadline_exceeded). Giving up does not abort the renewal: other
   // callers still get its result.
   std::chrono::milliseconds max_wait{60000};
+  // Called on the renewal thread with every new token, and the token it replaces (null at first),
+  // before on_token and before it is served: throwing rejects the token, and the renewal fails
+  // with that error (callers, on_error, backoff). Client::id_token_validator() makes one that
+  // validates every ID token a source receives (OIDC Core §3.1.3.7, §12.2).
+  std::function<void(const Token& fresh, const Token* replaced)> validate{};
   // Called on the renewal thread with every new token before it is served, e.g. to persist a
   // rotated refresh token. If it throws, the exception goes to on_error and the token is still used.
   std::function<void(const Token&)> on_token{};

@@ -73,12 +73,17 @@ nlohmann::json jwt_payload(const std::string& jwt) {
 
 class AuthorizationCodeFlow : public oidc_testing::ProviderFixture {
  protected:
+  // exchange_code validates ID tokens, whose iat and exp are the provider's real time: the fake
+  // clock starts there.
+  AuthorizationCodeFlow() { clock->set(std::chrono::system_clock::now()); }
+
   // web-app: a public client that must use PKCE.
   ClientConfig web_app() const {
     ClientConfig c;
     c.issuer = provider.issuer();
     c.authorization_endpoint = provider.authorization_endpoint();
     c.token_endpoint = provider.token_endpoint();
+    c.jwks_uri = provider.jwks_endpoint();  // exchange_code validates the ID token (and its nonce)
     c.client_id = str(LocalProvider::kWebAppClientId);
     c.auth_method = ClientAuthMethod::none;
     c.transport = oidc::make_curl_transport();
@@ -93,8 +98,8 @@ class AuthorizationCodeFlow : public oidc_testing::ProviderFixture {
     c.auth_method = method;
     return c;
   }
-  // The endpoints and the RFC 9207 declaration from the provider's metadata, as discovery would
-  // fill them (the library has no discovery yet).
+  // The endpoints and the RFC 9207 declaration from the provider's metadata, read by hand (the
+  // tests of Client::discover are in openid_connect_test.cpp).
   ClientConfig discovered(ClientConfig c) const {
     httplib::Client cli(provider.base_url());
     const auto res = cli.Get(LocalProvider::discovery_path().c_str());

@@ -206,6 +206,7 @@ struct LoopbackTest : ::testing::Test {
     c.client_id = "native-app";
     c.auth_method = oidc::ClientAuthMethod::none;  // a native app is a public client (RFC 8252 §8.4)
     c.transport = transport;
+    c.validate_id_tokens = false;  // the scripted token response has no ID token; see openid_connect_test.cpp
     return oidc::Client(c);
   }
 };

@@ -71,6 +71,10 @@ bool is_uuid(const std::string& s) {
 
 class Seed002SimpleIdServer : public oidc_testing::ProviderFixture {
  protected:
+  // exchange_code validates ID tokens, whose iat and exp are the provider's real time: the fake
+  // clock starts there.
+  Seed002SimpleIdServer() { clock->set(std::chrono::system_clock::now()); }
+
   // Every seed 002 request carries client_id and client_secret in the body (client_secret_post).
   ClientConfig config(std::string_view client_id, std::string_view secret) const {
     ClientConfig c;
@@ -92,6 +96,9 @@ class Seed002SimpleIdServer : public oidc_testing::ProviderFixture {
     ClientConfig c = config(LocalProvider::kSidWebsiteClientId, LocalProvider::kSidWebsiteClientSecret);
     c.issuer = provider.sid_issuer();
     c.authorization_endpoint = provider.sid_authorization_endpoint();
+    // exchange_code validates the ID token: SimpleIdServer's key set, ES256 as the realm signs.
+    c.jwks_uri = provider.sid_jwks_endpoint();
+    c.id_token_algorithms = {oidc::JwsAlgorithm::ES256};
     return c;
   }
   static oidc::AuthorizationOptions seed_options() {

@@ -55,6 +55,10 @@ struct AuthorizationCodeTest : ::testing::Test {
     c.client_secret = std::move(secret);
     c.transport = transport;
     c.clock = std::make_shared<oidc_testing::FakeClock>();
+    // These scripted responses carry no ID token; what exchange_code does with one (validation,
+    // the nonce, insisting on one for openid) is tested in integration/openid_connect_test.cpp
+    // and in ExchangeInsistsOnAnIdTokenForOpenid below.
+    c.validate_id_tokens = false;
     return c;
   }
   static AuthorizationOptions options(std::string scope = "openid profile") {
@@ -281,6 +285,27 @@ TEST_F(AuthorizationCodeTest, QueryAloneIsAccepted) {
   const std::string bare = "code=abc&state=" + req.state();
   transport->push_json(200, R"({"access_token":"at-1","token_type":"Bearer"})");
   EXPECT_NO_THROW((void)client.exchange_code(std::move(req), bare));
+}
+
+// OIDC Core §3.1.3.3: the token response to an openid request carries an id_token. A response
+// without one is refused (its nonce could not be checked), unless the scope had no openid.
+TEST_F(AuthorizationCodeTest, ExchangeInsistsOnAnIdTokenForOpenid) {
+  auto c = config();
+  c.validate_id_tokens = true;
+  c.issuer = "https://auth.example.com";
+  const Client client(c);
+  auto req = client.authorization_request(options());
+  ASSERT_FALSE(req.nonce().empty());
+  const std::string cb = kRedirect + std::string("?code=abc&state=") + req.state();
+  transport->push_json(200, R"({"access_token":"at-1","token_type":"Bearer"})");
+  EXPECT_EQ(error_of([&] { (void)client.exchange_code(std::move(req), cb); }).code(), errc::missing_claim);
+
+  auto o = options();
+  o.scope = "api:read";
+  req = client.authorization_request(o);
+  const std::string cb2 = kRedirect + std::string("?code=abc&state=") + req.state();
+  transport->push_json(200, R"({"access_token":"at-1","token_type":"Bearer"})");
+  EXPECT_NO_THROW((void)client.exchange_code(std::move(req), cb2));
 }
 
 TEST_F(AuthorizationCodeTest, PushedAuthorizationRequestSendsParametersAuthenticated) {
