@@ -7,6 +7,7 @@
 // DIR must hold server.pem and server.key (tests/interop/start-provider.sh makes them). Once
 // listening, the program writes DIR/provider.json: {"issuer", "port", "pid"}; it runs until
 // SIGTERM. Everything it adds to oidc-provider is marked "FIXTURE" below and listed in README.md.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -23,6 +24,66 @@ const stateDir = path.resolve(args[stateIndex + 1]);
 
 // The accounts of the custom password grant. The dev login pages accept any login.
 const USERS = new Map([['alice', 'wonderland-7'], ['bob', 'builder-42']]);
+
+// FIXTURE: signing keys made at start. The keystore has three phases (POST /__test/rotate, then
+// POST /__test/retire): ps-2 joins in front of ps-1 (so PS256 tokens get a kid no cached key set
+// has), then ps-1 disappears. RS256, ES256 and EdDSA keys never change.
+const signingKey = (type, options, kid, alg) => ({
+  ...crypto.generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig',
+});
+const KEYS = {
+  rs1: signingKey('rsa', { modulusLength: 2048 }, 'rs-1', 'RS256'),
+  ps1: signingKey('rsa', { modulusLength: 2048 }, 'ps-1', 'PS256'),
+  ps2: signingKey('rsa', { modulusLength: 2048 }, 'ps-2', 'PS256'),
+  es1: signingKey('ec', { namedCurve: 'P-256' }, 'es-1', 'ES256'),
+  ed1: signingKey('ed25519', {}, 'ed-1', 'EdDSA'),
+};
+const KEY_PHASES = [
+  [KEYS.rs1, KEYS.ps1, KEYS.es1, KEYS.ed1],
+  [KEYS.rs1, KEYS.ps2, KEYS.ps1, KEYS.es1, KEYS.ed1],
+  [KEYS.rs1, KEYS.ps2, KEYS.es1, KEYS.ed1],
+];
+// The pkjwt client's key pair: the provider knows the public half, the tests read the private one.
+const clientKey = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const CLIENT_JWK = { ...clientKey.publicKey.export({ format: 'jwk' }), kid: 'pkjwt-1', alg: 'ES256', use: 'sig' };
+fs.writeFileSync(path.join(stateDir, 'pkjwt.key.pem'), clientKey.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+
+// FIXTURE: a storage adapter shared by the Providers of every key phase (oidc-provider's own
+// in-memory adapter keeps one store per Provider, so a rotation would forget every grant, session
+// and token). A Map with expiry; nothing is evicted early.
+const STORE = new Map();
+class SharedAdapter {
+  constructor(model) { this.model = model; }
+  key(id) { return `${this.model}:${id}`; }
+  static get(key) {
+    const entry = STORE.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) { STORE.delete(key); return undefined; }
+    return entry.value;
+  }
+  static set(key, value, expiresIn) {
+    STORE.set(key, { value, expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined });
+  }
+  async upsert(id, payload, expiresIn) {
+    SharedAdapter.set(this.key(id), payload, expiresIn);
+    if (this.model === 'Session') SharedAdapter.set(`sessionUid:${payload.uid}`, id, expiresIn);
+    if (payload.userCode) SharedAdapter.set(`userCode:${payload.userCode}`, id, expiresIn);
+    if (payload.grantId) {
+      const members = SharedAdapter.get(`grant:${payload.grantId}`) ?? new Set();
+      members.add(this.key(id));
+      SharedAdapter.set(`grant:${payload.grantId}`, members);
+    }
+  }
+  async find(id) { return SharedAdapter.get(this.key(id)); }
+  async findByUid(uid) { return this.find(SharedAdapter.get(`sessionUid:${uid}`)); }
+  async findByUserCode(code) { return this.find(SharedAdapter.get(`userCode:${code}`)); }
+  async consume(id) { const p = SharedAdapter.get(this.key(id)); if (p) p.consumed = Math.floor(Date.now() / 1000); }
+  async destroy(id) { STORE.delete(this.key(id)); }
+  async revokeByGrantId(grantId) {
+    for (const key of SharedAdapter.get(`grant:${grantId}`) ?? []) STORE.delete(key);
+    STORE.delete(`grant:${grantId}`);
+  }
+}
 
 // Clients the tests use; secrets are test fixtures. tests/interop/interop_support.hpp names them.
 const loopbackRedirects = ['http://127.0.0.1/callback'];
@@ -85,6 +146,28 @@ const clients = [
     grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: loopbackRedirects,
     scope: 'openid offline_access api:read',
   },
+  // OpenID Connect relying parties (ID tokens, userinfo, logout), one per ID token algorithm. rp-ps
+  // is the one whose signing key rotates (POST /__test/rotate), so no other test sees a rotation.
+  ...['rp', 'rp-es', 'rp-ed', 'rp-ps'].map((id) => ({
+    client_id: id, client_secret: `${id}-secret-0123456789abcdef0123456789abcdef`,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['password', 'refresh_token', 'authorization_code'], response_types: ['code'],
+    redirect_uris: loopbackRedirects, post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
+    scope: 'openid offline_access profile email api:read',
+    id_token_signed_response_alg: { rp: 'RS256', 'rp-es': 'ES256', 'rp-ed': 'EdDSA', 'rp-ps': 'PS256' }[id],
+  })),
+  // JWT client authentication (RFC 7523 §2.2): private_key_jwt with the key in pkjwt.key.pem of the
+  // state directory, and client_secret_jwt (HS256 with the secret).
+  {
+    client_id: 'pkjwt', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256',
+    jwks: { keys: [CLIENT_JWK] },
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read',
+  },
+  {
+    client_id: 'secjwt', client_secret: 'secjwt-secret-0123456789abcdef0123456789abcdef',
+    token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'HS256',
+    grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read',
+  },
   // The resource server's own client, for introspection.
   {
     client_id: 'resource-server', client_secret: 'resource-server-secret', token_endpoint_auth_method: 'client_secret_basic',
@@ -98,12 +181,16 @@ const API = 'https://api.interop.test';  // the one resource indicator (RFC 8707
 const DEVICE_INTERVAL = 5; // RFC 8628 §3.2 default; oidc-provider sends no `interval`
 
 const configuration = {
+  adapter: SharedAdapter,
   clients,
-  scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
-  claims: { openid: ['sub'], profile: ['name'] },
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
+  claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
   cookies: { keys: ['interop-cookie-key-not-a-secret'] },
   async findAccount(_ctx, sub) {
-    return { accountId: sub, async claims() { return { sub, name: `user ${sub}` }; } };
+    return {
+      accountId: sub,
+      async claims() { return { sub, name: `user ${sub}`, email: `${sub}@interop.test`, email_verified: true }; },
+    };
   },
   pkce: { required: () => true },
   rotateRefreshToken: true,
@@ -165,6 +252,19 @@ function passwordGrant(provider) {
       });
       body.refresh_token = await rt.save();
     }
+    // FIXTURE: an ID token as the built-in grants make one (OIDC Core 3.1.3.3), with at_hash.
+    if (requested.includes('openid')) {
+      const account = await configuration.findAccount(ctx, username);
+      const idToken = new provider.IdToken(
+        { ...await account.claims('id_token', scopes, {}, []), sub: username }, { ctx },
+      );
+      idToken.scope = scopes;
+      idToken.mask = {};
+      idToken.rejected = [];
+      idToken.set('auth_time', Math.floor(Date.now() / 1000));
+      idToken.set('at_hash', body.access_token);
+      body.id_token = await idToken.issue({ use: 'idtoken' });
+    }
     ctx.body = body;
   };
 }
@@ -211,18 +311,36 @@ const server = https.createServer({ key, cert });
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `https://127.0.0.1:${port}`;
-  const provider = new Provider(issuer, configuration);
-  provider.registerGrantType('password', passwordGrant(provider), ['username', 'password', 'scope'], []);
   const stats = statsRecorder();
-  provider.use(stats.middleware);
-  provider.use(slowDown());
-  provider.on('server_error', (_ctx, err) => console.error('server_error', err));
+  // One Provider per key phase. They share everything else: the configuration, and the memory
+  // adapter's storage (module-level in oidc-provider), so grants, sessions and tokens of one phase
+  // stay valid in the next, as they would across a real key rotation.
+  const makeProvider = (phase) => {
+    const provider = new Provider(issuer, { ...configuration, jwks: { keys: KEY_PHASES[phase] } });
+    provider.registerGrantType('password', passwordGrant(provider), ['username', 'password', 'scope'], []);
+    provider.use(stats.middleware);
+    provider.use(slowDown());
+    provider.on('server_error', (_ctx, err) => console.error('server_error', err));
+    return provider.callback();
+  };
+  let phase = 0;
+  let callback = makeProvider(phase);
 
-  const callback = provider.callback();
   server.on('request', (req, res) => {
     if (req.method === 'GET' && req.url === '/__test/stats') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(stats.counts));
+      return;
+    }
+    // FIXTURE: key rotation (KEY_PHASES); answers the new phase number.
+    if (req.method === 'POST' && (req.url === '/__test/rotate' || req.url === '/__test/retire')) {
+      const wanted = req.url === '/__test/rotate' ? 1 : 2;
+      if (phase < wanted) {
+        phase = wanted;
+        callback = makeProvider(phase);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ phase }));
       return;
     }
     callback(req, res);
