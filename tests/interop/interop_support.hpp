@@ -92,6 +92,10 @@ class Provider {
     c.revocation_endpoint = endpoint("revocation_endpoint");
     c.introspection_endpoint = endpoint("introspection_endpoint");
     c.jwks_uri = endpoint("jwks_uri");
+    c.end_session_endpoint = endpoint("end_session_endpoint");
+    // The ID token allow-list as discovery sets it (RS256, PS256, ES256, EdDSA at oidc-provider).
+    c.id_token_signing_alg_values_supported =
+        metadata_.value("id_token_signing_alg_values_supported", std::vector<std::string>{});
     // What discovery will set: oidc-provider declares RFC 9207 support, so iss is then required.
     // PAR is left to the tests that want it (pushed_authorization_request_endpoint).
     c.authorization_response_iss_parameter_supported =

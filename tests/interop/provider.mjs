@@ -50,24 +50,18 @@ fs.writeFileSync(path.join(stateDir, 'pkjwt.key.pem'), clientKey.privateKey.expo
 
 // FIXTURE: a storage adapter shared by the Providers of every key phase (oidc-provider's own
 // in-memory adapter keeps one store per Provider, so a rotation would forget every grant, session
-// and token). A Map with expiry; nothing is evicted early.
+// and token). A Map that keeps everything for the provider's life: oidc-provider checks each
+// model's own expiry (an expired device code is then expired_token, not an unknown one).
 const STORE = new Map();
 class SharedAdapter {
   constructor(model) { this.model = model; }
   key(id) { return `${this.model}:${id}`; }
-  static get(key) {
-    const entry = STORE.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) { STORE.delete(key); return undefined; }
-    return entry.value;
-  }
-  static set(key, value, expiresIn) {
-    STORE.set(key, { value, expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined });
-  }
-  async upsert(id, payload, expiresIn) {
-    SharedAdapter.set(this.key(id), payload, expiresIn);
-    if (this.model === 'Session') SharedAdapter.set(`sessionUid:${payload.uid}`, id, expiresIn);
-    if (payload.userCode) SharedAdapter.set(`userCode:${payload.userCode}`, id, expiresIn);
+  static get(key) { return STORE.get(key); }
+  static set(key, value) { STORE.set(key, value); }
+  async upsert(id, payload) {
+    SharedAdapter.set(this.key(id), payload);
+    if (this.model === 'Session') SharedAdapter.set(`sessionUid:${payload.uid}`, id);
+    if (payload.userCode) SharedAdapter.set(`userCode:${payload.userCode}`, id);
     if (payload.grantId) {
       const members = SharedAdapter.get(`grant:${payload.grantId}`) ?? new Set();
       members.add(this.key(id));
