@@ -427,6 +427,30 @@ class Client {
       throw Error(errc::config, "token source",
                   "both a token and options.initial given; pass the token to start from once");
     options.initial = std::move(initial);
+    return refresh_source(std::move(options));
+  }
+  // A refresh-only source like the Token overload's, starting from options.store's token (say, of
+  // an earlier login): without one, token() is errc::interaction_required. The store key has this
+  // client's issuer, token endpoint and client id; the login's grant, scope and subject (a profile
+  // or user name) are options.store_key's.
+  [[nodiscard]] std::shared_ptr<CachingTokenSource> stored_token_source(TokenSourceOptions options) const {
+    if (!options.store) throw Error(errc::config, "token source", "stored_token_source needs options.store");
+    return refresh_source(std::move(options));
+  }
+
+  // The TokenStore key of the tokens `form` obtains: this client's issuer, token endpoint and
+  // client id, and the form's grant_type, scope, resource (or audience) and username.
+  [[nodiscard]] TokenKey token_key(const Params& form = {}) const {
+    TokenKey k{config().issuer, config().token_endpoint, config().client_id, value_of(form, "grant_type"),
+               value_of(form, "scope"), {}, value_of(form, "username")};
+    for (const auto& [name, value] : form)
+      if (name == "resource" || name == "audience") k.resource += (k.resource.empty() ? "" : " ") + value;
+    return k;
+  }
+
+ private:
+  std::shared_ptr<CachingTokenSource> refresh_source(TokenSourceOptions options) const {
+    keyed(options, token_key());
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
         [self, validate = options.validate](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
@@ -445,6 +469,31 @@ class Client {
         state_->config.clock, std::move(options));
   }
 
+  // Completes options.store_key from `derived`: a member the caller left empty is derived's; one
+  // that differs from a non-empty derived member is errc::config (a key must not claim another
+  // client's or grant's tokens).
+  static void keyed(TokenSourceOptions& options, const TokenKey& derived) {
+    if (!options.store) return;
+    TokenKey k = options.store_key.value_or(TokenKey{});
+    const auto fill = [](std::string& mine, const std::string& theirs, const char* name) {
+      if (mine.empty()) {
+        mine = theirs;
+      } else if (!theirs.empty() && mine != theirs &&
+                 !(std::string_view(name) == "scope" && TokenKey::canonical_scope(mine) == TokenKey::canonical_scope(theirs))) {
+        throw Error(errc::config, "token source", std::string("store_key.") + name + " differs from the client's");
+      }
+    };
+    fill(k.issuer, derived.issuer, "issuer");
+    fill(k.token_endpoint, derived.token_endpoint, "token_endpoint");
+    fill(k.client_id, derived.client_id, "client_id");
+    fill(k.grant, derived.grant, "grant");
+    fill(k.scope, derived.scope, "scope");
+    fill(k.resource, derived.resource, "resource");
+    fill(k.subject, derived.subject, "subject");
+    options.store_key = std::move(k);
+  }
+
+ public:
   // Any grant, including extension grants (RFC 6749 §4.5): sends `form` (which must name its
   // grant_type) plus client authentication to the token endpoint and parses the token response.
   // `cancel`, when set, aborts the request in flight (errc::cancelled).
@@ -721,6 +770,7 @@ class Client {
   template <class MakeForm>
   std::shared_ptr<CachingTokenSource> regrant_source(MakeForm make_form, RequestOptions refresh,
                                                      TokenSourceOptions options) const {
+    keyed(options, token_key(make_form()));
     Client self = *this;
     return std::make_shared<CachingTokenSource>(
         [self, make_form = std::move(make_form), refresh = std::move(refresh), validate = options.validate](

@@ -51,6 +51,9 @@ enum class errc {
   token_type_mismatch,  // the JWT's typ is wrong (RFC 9068 requires at+jwt)
   insufficient_scope,   // an access token without a required scope (RFC 9068)
   missing_claim,        // a required claim is absent or of the wrong type
+  // Token storage (TokenStore).
+  store,           // the store failed: I/O, permissions, an unsafe path, a lock not had in time
+  store_mismatch,  // a saved token bound to another issuer, client or key, or in an unknown format version
 };
 
 class error_category_impl : public std::error_category {
@@ -91,6 +94,8 @@ class error_category_impl : public std::error_category {
       case errc::token_type_mismatch: return "token type mismatch";
       case errc::insufficient_scope: return "insufficient scope";
       case errc::missing_claim: return "missing or malformed claim";
+      case errc::store: return "token store failure";
+      case errc::store_mismatch: return "saved token does not match";
     }
     return "unknown oidc error";
   }

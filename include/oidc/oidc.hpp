@@ -40,6 +40,7 @@
 #include "oidc/token_json.hpp"
 #include "oidc/token_response.hpp"
 #include "oidc/token_source.hpp"
+#include "oidc/token_store.hpp"
 #include "oidc/transport.hpp"
 #include "oidc/userinfo.hpp"
 #include "oidc/version.hpp"

@@ -24,6 +24,7 @@
 #include "oidc/detail/printable.hpp"
 #include "oidc/error.hpp"
 #include "oidc/token.hpp"
+#include "oidc/token_store.hpp"
 
 namespace oidc {
 
@@ -114,9 +115,40 @@ struct TokenSourceOptions {
   std::function<void(const Error&)> on_error{};
   // A token to start from (one restored from storage, or the result of an interactive login).
   std::optional<Token> initial{};
+  // Where tokens are kept across restarts and shared between processes (TokenStore). With one,
+  // the source starts from the store's token for store_key (unless `initial` is set), and every
+  // renewal takes the store's lock, re-reads the store, and uses a token renewed elsewhere (one
+  // that is not the current one and not yet due for renewal) without a request; otherwise it
+  // renews from the store's token (its refresh token is the newest) and saves the result before
+  // serving it. A failed save goes to on_error; the token is still served, as a rotated refresh
+  // token would otherwise be lost. Client::token_source fills store_key from its configuration and
+  // the grant.
+  std::shared_ptr<TokenStore> store{};
+  std::optional<TokenKey> store_key{};
+  // How long a renewal waits for another holder of the store's lock (errc::store after it).
+  std::chrono::milliseconds store_lock_timeout{30000};
 };
 
 namespace detail {
+// The timing rule above, for one token.
+struct TokenTimes {
+  Token::time_point renew_at, stale_at, usable_until;
+};
+inline TokenTimes token_times(const TokenSourceOptions& o, const Token& t, Token::time_point obtained) {
+  using duration = Token::time_point::duration;
+  const auto scaled = [](duration d, duration lifetime, int divisor) {
+    return lifetime <= duration::zero() ? duration::zero() : std::min(d, lifetime / divisor);
+  };
+  const Token::time_point received = t.received_at != Token::time_point{} ? t.received_at : obtained;
+  const Token::time_point expiry = t.expiry ? *t.expiry : received + o.default_lifetime;
+  const duration lifetime = expiry - received;
+  TokenTimes times{};
+  times.stale_at = expiry - scaled(o.skew, lifetime, 4);
+  times.renew_at = times.stale_at - scaled(o.refresh_ahead, lifetime, 4);
+  times.usable_until = std::max(times.stale_at, expiry - scaled(o.safety_margin, lifetime, 20));
+  return times;
+}
+
 // Starts a token source's renewal thread. A seam for tests, which make it fail as thread creation
 // does under EAGAIN; null means std::thread.
 using ThreadStarter = std::thread (*)(std::function<void()>);
@@ -146,9 +178,10 @@ class CachingTokenSource final : public TokenSource {
   // failure; any other exception is reported as errc::transport.
   using Renew = std::function<Token(const std::shared_ptr<const Token>& current, const CancelToken& cancel)>;
 
+  // With options.store, throws what the store's first load() throws (errc::store_mismatch,
+  // errc::store), and errc::config without options.store_key.
   CachingTokenSource(Renew renew, std::shared_ptr<const Clock> clock, TokenSourceOptions options = {})
-      : state_(std::make_shared<State>(std::move(renew), clock ? std::move(clock) : system_clock(),
-                                       std::move(options))) {
+      : state_(make_state(std::move(renew), clock ? std::move(clock) : system_clock(), std::move(options))) {
     State& s = *state_;
     if (s.options.initial) {
       const time_point now = s.clock->now();
@@ -273,21 +306,13 @@ class CachingTokenSource final : public TokenSource {
     time_point next_attempt = time_point::min();
     std::exception_ptr last_error;
 
-    static duration scaled(duration d, duration lifetime, int divisor) {
-      if (lifetime <= duration::zero()) return duration::zero();
-      return std::min(d, lifetime / divisor);
-    }
-
     std::shared_ptr<const Entry> make_entry(std::shared_ptr<const Token> t, time_point obtained,
                                             bool by_renewal) const {
       auto e = std::make_shared<Entry>();
-      const time_point received = t->received_at != time_point{} ? t->received_at : obtained;
-      const time_point expiry = t->expiry ? *t->expiry : received + options.default_lifetime;
-      const duration lifetime = expiry - received;
-      const duration skew = scaled(options.skew, lifetime, 4);
-      e->stale_at = expiry - skew;
-      e->renew_at = e->stale_at - scaled(options.refresh_ahead, lifetime, 4);
-      e->usable_until = std::max(e->stale_at, expiry - scaled(options.safety_margin, lifetime, 20));
+      const detail::TokenTimes times = detail::token_times(options, *t, obtained);
+      e->renew_at = times.renew_at;
+      e->stale_at = times.stale_at;
+      e->usable_until = times.usable_until;
       e->grace_until = by_renewal ? obtained + options.min_interval : time_point::min();
       e->header = t->authorization_header();
       e->token = std::move(t);
@@ -321,6 +346,47 @@ class CachingTokenSource final : public TokenSource {
       last_error = std::make_exception_ptr(e);
     }
   };
+
+  static std::shared_ptr<State> make_state(Renew renew, std::shared_ptr<const Clock> clock, TokenSourceOptions o) {
+    if (o.store) {
+      if (!o.store_key) throw Error(errc::config, "token source", "a token store needs a store_key");
+      if (!o.initial) o.initial = o.store->load(*o.store_key);
+      renew = through_store(std::move(renew), clock, o);
+    }
+    return std::make_shared<State>(std::move(renew), std::move(clock), std::move(o));
+  }
+
+  // A renewal under the store's lock: another holder's fresh token is taken as is, else the
+  // store's token (newest refresh token) is renewed and the result saved before it is served.
+  static Renew through_store(Renew inner, std::shared_ptr<const Clock> clock, const TokenSourceOptions& o) {
+    TokenSourceOptions timing;  // only the timing rule's members: no hooks, no token
+    timing.skew = o.skew;
+    timing.refresh_ahead = o.refresh_ahead;
+    timing.safety_margin = o.safety_margin;
+    timing.default_lifetime = o.default_lifetime;
+    return [inner = std::move(inner), clock = std::move(clock), timing = std::move(timing), store = o.store,
+            key = *o.store_key,
+            timeout = o.store_lock_timeout,
+            on_error = o.on_error](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
+      const std::unique_ptr<TokenStoreLock> held = store->lock(key, timeout, cancel);
+      std::optional<Token> saved = store->load(key);
+      if (saved && !(current && saved->access_token.equals(current->access_token.expose()))) {
+        const auto now = clock->now();
+        if (now < detail::token_times(timing, *saved, now).renew_at) return std::move(*saved);
+      }
+      const std::shared_ptr<const Token> base = saved ? std::make_shared<const Token>(std::move(*saved)) : current;
+      Token fresh = inner(base, cancel);
+      try {
+        store->save(key, fresh);
+      } catch (...) {
+        if (on_error) try {
+            on_error(as_error(std::current_exception()));
+          } catch (...) {  // documented: ignored
+          }
+      }
+      return fresh;
+    };
+  }
 
   // Any exception as the one error type, so callers and on_error always see oidc::Error.
   static Error as_error(const std::exception_ptr& p) {
