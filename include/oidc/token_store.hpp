@@ -223,7 +223,7 @@ class MemoryTokenStore final : public TokenStore {
     std::size_t saves = 0;
   };
   struct Held final : TokenStoreLock {
-    Held(std::shared_ptr<State> s, std::string id) : state(std::move(s)), id(std::move(id)) {}
+    Held(std::shared_ptr<State> s, std::string key_id) : state(std::move(s)), id(std::move(key_id)) {}
     ~Held() override {
       {
         std::lock_guard<std::mutex> lock(state->mutex);
