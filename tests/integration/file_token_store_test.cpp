@@ -333,7 +333,9 @@ TEST_F(FileTokenStoreTest, RecordOfAnotherVersionOrKeyIsAMismatch) {
   write_file(record_path(), oidc::serialize_stored_token(key_of("bob"), token_of("at-secret")));
   const Error e = error_of([&] { (void)s->load(key_of()); });
   EXPECT_EQ(e.code(), errc::store_mismatch);
+  EXPECT_NE(std::string(e.what()).find("bound to another subject"), std::string::npos) << e.what();
   EXPECT_EQ(std::string(e.what()).find("at-secret"), std::string::npos);
+  EXPECT_EQ(std::string(e.what()).find("bob"), std::string::npos) << "key values stay out of messages";
   // list() skips it with a warning rather than report it as Bob's or Alice's.
   EXPECT_TRUE(s->list().empty());
   ASSERT_EQ(warnings.size(), 1u);
