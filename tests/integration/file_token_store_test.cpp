@@ -603,3 +603,41 @@ TEST_F(FileTokenStoreTest, ProcessesRacingOnOneRefreshTokenRedeemItOncePerRound)
   ASSERT_TRUE(saved);
   EXPECT_FALSE(saved->access_token.equals(login.access_token.expose()));
 }
+
+// Two sources of one process, each on its own FileTokenStore of one directory (two libraries or
+// two tools in one process): the second picks up the first one's renewal from the file.
+TEST_F(FileTokenStoreTest, SourcesOnTwoStoresShareOneRenewal) {
+  oidc_testing::LocalProvider provider;
+  auto clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
+  oidc::ClientConfig c;
+  c.device_authorization_endpoint = provider.device_endpoint();
+  c.token_endpoint = provider.token_endpoint();
+  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
+  c.transport = oidc::make_curl_transport();
+  c.clock = clock;
+  const oidc::Client client(c);
+  provider.auto_approve_after_polls(0);
+  const Token login = client.poll_device_token(client.device_authorization());
+  TokenKey key = client.token_key();
+  key.grant = "urn:ietf:params:oauth:grant-type:device_code";
+  key.subject = "two-stores";
+  store()->save(key, login);
+  provider.clear_requests();
+
+  oidc::TokenSourceOptions a, b;
+  a.store = store();
+  b.store = store();
+  a.store_key = b.store_key = key;
+  const auto first = client.stored_token_source(a);
+  const auto second = client.stored_token_source(b);
+  EXPECT_TRUE(first->token()->access_token.equals(login.access_token.expose()));
+  first->invalidate();
+  const auto renewed = first->token();
+  EXPECT_FALSE(renewed->access_token.equals(login.access_token.expose()));
+  EXPECT_EQ(provider.request_count(oidc_testing::LocalProvider::token_path()), 1u);
+  second->invalidate();  // it still held the login's token
+  EXPECT_TRUE(second->token()->access_token.equals(renewed->access_token.expose()));
+  EXPECT_EQ(provider.request_count(oidc_testing::LocalProvider::token_path()), 1u) << "the file was re-read";
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_TRUE(provider.rejections().empty());
+}
