@@ -84,19 +84,16 @@ oidc::Token device_login(Session& session, const LoginOptions& options) {
   std::cerr << std::flush;
   if (options.browser) oidc::open_in_browser(complete);
 
-  StatusLine line;
+  Countdown countdown(auth.expires_at);
   oidc::DevicePollOptions poll;
-  std::chrono::seconds interval = auth.interval;
+  bool slowed = false;  // stays on the line once said: the longer interval stays too
   poll.on_pending = [&](const oidc::DevicePollProgress& p) {
-    if (p.slow_down && p.interval != interval)
-      line.update("server asked to slow down; polling every " + std::to_string(p.interval.count()) + " s");
-    interval = p.interval;
-    if (!p.slow_down)
-      line.update("waiting for approval... code expires in " + std::to_string(p.remaining.count()) + " s");
+    slowed = slowed || p.slow_down;
+    countdown.note(slowed ? "waiting for approval; server asked to slow down; polling every " +
+                                std::to_string(p.interval.count()) + " s"
+                          : "waiting for approval...");
   };
-  line.update("waiting for approval... code expires in " + std::to_string(auth.expires_in.count()) + " s");
   auto token = session.client.poll_device_token(auth, poll);
-  line.finish();
   return token;
 }
 
