@@ -34,7 +34,15 @@ struct Fetched {
 Fetched fetch_token(const GlobalOptions& global, const std::string& name, std::chrono::seconds min_valid) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(name);
-  Session session = open_session(profile, global, open_store(global.store_dir), true);
+  Session session = open_session(profile, global, open_store(global.store_dir));
+  if (profile.grant == "password") {
+    // A stored token that is still good needs no password: the password command (which may
+    // prompt) runs only when a new token is due. Any other grant's source needs no secret input.
+    const auto saved = session.store->load(session.key);
+    if (saved && !saved->expired(system_clock::now(), oidc::TokenSourceOptions{}.skew + min_valid))
+      return {profile, std::make_shared<const oidc::Token>(*saved)};
+    load_password(session);
+  }
   auto source = open_token_source(session);
   try {
     auto token = source->token();
@@ -152,7 +160,8 @@ int cmd_login(const GlobalOptions& global, const LoginOptions& options) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(options.profile);
   const auto store = open_store(global.store_dir);
-  Session session = open_session(profile, global, store, true);
+  Session session = open_session(profile, global, store);
+  load_password(session);
   oidc::Token token;
   if (profile.grant == "device") {
     token = device_login(session, options);
