@@ -203,6 +203,20 @@ Fd open_directory(const std::string& path) {
   return dir;
 }
 
+// A directory stream of `dir` with its own position: a dup() would share the descriptor's offset,
+// and two threads listing through one store would skip each other's entries.
+DIR* open_listing(int dir) {
+  const int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+  }
+  return d;
+}
+
 }  // namespace
 
 struct FileTokenStore::Impl {
@@ -266,14 +280,8 @@ struct FileTokenStore::Impl {
   // Unlinks temporary files older than kStaleTempSeconds: a writer killed between creating and
   // renaming one leaves it, and they must not accumulate. A live writer's file is seconds old.
   void clean_stale_temps() const {
-    const int copy = ::dup(dir.get());
-    if (copy < 0) return;
-    DIR* d = ::fdopendir(copy);
-    if (!d) {
-      ::close(copy);
-      return;
-    }
-    ::rewinddir(d);
+    DIR* d = open_listing(dir.get());
+    if (!d) return;
     const std::time_t now = std::time(nullptr);
     while (const dirent* e = ::readdir(d)) {
       const std::string_view name = e->d_name;
@@ -430,15 +438,8 @@ std::unique_ptr<TokenStoreLock> FileTokenStore::lock(const TokenKey& key, std::c
 std::vector<std::pair<TokenKey, Token>> FileTokenStore::list() {
   std::vector<std::string> names;
   {
-    const int copy = ::dup(impl_->dir.get());
-    if (copy < 0) fail_errno("cannot list " + shown(impl_->directory), errno);
-    DIR* d = ::fdopendir(copy);
-    if (!d) {
-      const int e = errno;
-      ::close(copy);
-      fail_errno("cannot list " + shown(impl_->directory), e);
-    }
-    ::rewinddir(d);
+    DIR* d = open_listing(impl_->dir.get());
+    if (!d) fail_errno("cannot list " + shown(impl_->directory), errno);
     while (const dirent* e = ::readdir(d))
       if (is_record_name(e->d_name)) names.emplace_back(e->d_name);
     ::closedir(d);

@@ -252,6 +252,13 @@ TEST_F(FileTokenStoreTest, RecordAccessibleByOthersIsRefused) {
   expect_store_refusal(error_of([&] { (void)s->load(key_of()); }), record_path(), "accessible by group or others");
   ASSERT_EQ(::chmod(record_path().c_str(), 0602), 0);
   expect_store_refusal(error_of([&] { (void)s->load(key_of()); }), record_path(), "accessible by group or others");
+  // list() skips it with the refusal as a warning, and still lists the others.
+  s->save(key_of("bob"), token_of("at-secret-2"));
+  const auto listed = s->list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].first.subject, "bob");
+  ASSERT_EQ(warnings.size(), 1u);
+  expect_store_refusal(warnings[0], record_path(), "accessible by group or others");
 }
 
 TEST_F(FileTokenStoreTest, FilesOwnedByAnotherUserAreRefused) {
