@@ -14,6 +14,7 @@
 //   POST /client  {json}                     add_client (realm, client_id, secret, grant_types,
 //                                            expires_in, refresh_expires_in, required_host,
 //                                            issue_refresh_token, default_scope)
+//   POST /user?realm=R&username=U&password=P   add_user
 //   POST /enqueue {"path", "status", "body", "content_type"}   a canned response (FIFO per path)
 //   GET  /counts                             {"token": {grant_type: n}, "revocation": n,
 //                                             "device_authorization": n, "rejections": n}
@@ -126,6 +127,10 @@ void add_routes(httplib::Server& control, LocalProvider& provider) {
     c.issue_refresh_token = j.value("issue_refresh_token", true);
     c.default_scope = j.value("default_scope", std::string());
     provider.add_client(std::move(c));
+    reply(res, Json::object());
+  });
+  control.Post("/user", [&](const httplib::Request& req, httplib::Response& res) {
+    provider.add_user(req.get_param_value("realm"), req.get_param_value("username"), req.get_param_value("password"));
     reply(res, Json::object());
   });
   control.Post("/enqueue", [&](const httplib::Request& req, httplib::Response& res) {
