@@ -549,6 +549,84 @@ TEST_F(Cli, VerboseDeviceLoginAndRefreshMaskTokens) {
   EXPECT_FALSE(contains(r.err, trim_line(r.out))) << r.err;
 }
 
+// --- on a terminal (script(1) gives the tool a pseudo-terminal) --------------------------------
+
+// `script -qfec CMD /dev/null`: CMD runs with its stdin/stdout/stderr on a pty whose output script
+// copies to our pipe. The pty turns "\n" into "\r\n".
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+TEST_F(Cli, TerminalLoginShowsUriCodeQrCountdownAndCompletion) {
+  ASSERT_EQ(provider->post("/auto_approve?polls=2"), 200);  // two pending answers, then approved
+  Process p({"/usr/bin/script", "-qfec", shell_quote(kTool) + " login device", "/dev/null"}, env());
+  auto r = p.finish(60s);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const std::string& screen = r.out;
+  EXPECT_NE(screen.find("To sign in, open " + provider->base() + "/realms/core/device"), std::string::npos) << screen;
+  const std::regex code_re("enter the code [B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}");
+  EXPECT_TRUE(std::regex_search(screen, code_re)) << screen;
+  EXPECT_NE(screen.find("\u2588"), std::string::npos) << "a QR code (block characters) on a terminal";
+  // The countdown is redrawn in place ('\r') and goes down.
+  std::vector<long> left;
+  const std::regex count_re("code expires in ([0-9]+) s");
+  for (std::sregex_iterator it(screen.begin(), screen.end(), count_re), end; it != end; ++it)
+    left.push_back(std::stol((*it)[1]));
+  ASSERT_GE(left.size(), 2u) << screen;
+  EXPECT_LT(left.back(), left.front()) << screen;
+  EXPECT_NE(screen.find("\rwaiting for approval"), std::string::npos) << "redrawn in place: " << screen;
+  EXPECT_NE(screen.find("logged in (profile \"device\")"), std::string::npos) << screen;
+  EXPECT_EQ(provider->token_requests(kDeviceGrant), 3);
+  ASSERT_FALSE(stored_refresh_token().empty()) << "saved";
+}
+
+TEST_F(Cli, NoQrWhenAskedOrNotOnATerminal) {
+  ASSERT_EQ(provider->post("/auto_approve?polls=0"), 200);
+  Process p({"/usr/bin/script", "-qfec", shell_quote(kTool) + " login device --no-qr", "/dev/null"}, env());
+  auto on_tty = p.finish(60s);
+  ASSERT_EQ(on_tty.status, 0) << on_tty.out;
+  EXPECT_EQ(on_tty.out.find("\u2588"), std::string::npos) << on_tty.out;
+  ASSERT_EQ(run({"logout", "device", "--no-revoke"}).status, 0);
+  auto piped = run({"login", "device"});
+  ASSERT_EQ(piped.status, 0) << piped.err;
+  EXPECT_EQ(piped.err.find("\u2588"), std::string::npos) << piped.err;
+  EXPECT_EQ(piped.err.find('\r'), std::string::npos) << "no in-place redraw into a pipe";
+  EXPECT_EQ(piped.out, "") << "instructions go to stderr";
+}
+
+// Server values with terminal controls: an OSC sequence (sets the window title) in the user code
+// and CR LF in the verification URI, in a canned device authorization response. The library
+// refuses them (exit 5); whatever the tool prints, the raw sequences never reach the terminal.
+TEST_F(Cli, TerminalNeverShowsRawControlsFromTheServer) {
+  const std::string osc = "\x1b]0;PWNED\x07";
+  Json body = {{"device_code", "canned-device-code"},
+               {"user_code", "BCDF" + osc + "GHJK"},
+               {"verification_uri", provider->base() + "/realms/core/device\r\nInjected: yes"},
+               {"expires_in", 600},
+               {"interval", 1}};
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(provider->post("/enqueue", Json{{"path", "/realms/core/protocol/openid-connect/auth/device"},
+                                              {"body", body.dump()}}
+                                             .dump()),
+              200);
+  Process p({"/usr/bin/script", "-qfec", shell_quote(kTool) + " login device", "/dev/null"}, env());
+  auto tty = p.finish(60s);
+  EXPECT_EQ(tty.status, 5) << tty.out;
+  EXPECT_EQ(tty.out.find("\x1b]"), std::string::npos) << tty.out;
+  EXPECT_EQ(tty.out.find("\x07"), std::string::npos) << tty.out;
+  EXPECT_EQ(tty.out.find("\nInjected"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("oidc-token: "), std::string::npos) << tty.out;
+
+  auto piped = run({"login", "device"});
+  EXPECT_EQ(piped.status, 5) << piped.err;
+  EXPECT_EQ((piped.out + piped.err).find('\x1b'), std::string::npos) << piped.err;
+  EXPECT_EQ(piped.err.find("\nInjected"), std::string::npos) << piped.err;
+  EXPECT_EQ(provider->device_authorizations(), 2) << "both runs got the canned answer";
+  EXPECT_EQ(provider->token_requests(kDeviceGrant), 0) << "no polling with refused values";
+}
+
 TEST_F(Cli, HelpAndVersion) {
   auto help = run({"--help"});
   EXPECT_EQ(help.status, 0);
