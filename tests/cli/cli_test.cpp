@@ -273,6 +273,57 @@ TEST_F(Cli, MinValidRenewsATokenThatExpiresTooSoon) {
   EXPECT_EQ(provider->token_requests("client_credentials"), 2) << r.err;
 }
 
+TEST_F(Cli, ClientCredentialsAfterExpiryRunsTheGrantAgain) {
+  auto first = run({"get", "svc"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  ASSERT_EQ(expire_stored_tokens(state_dir()), 1);
+  auto second = run({"get", "svc"});
+  ASSERT_EQ(second.status, 0) << second.err;
+  EXPECT_NE(second.out, first.out);
+  EXPECT_EQ(provider->token_requests("client_credentials"), 2);
+}
+
+TEST_F(Cli, SecretFromEnvironmentOrCommand) {
+  write_config(config() + "\n[fromenv]\ntoken_endpoint = \"" + provider->base() +
+               "/realms/core/protocol/openid-connect/token\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_env = \"SVC_SECRET\"\ngrant = \"client_credentials\"\n"
+               "\n[fromcommand]\ntoken_endpoint = \"" + provider->base() +
+               "/realms/core/protocol/openid-connect/token\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_command = \"cat " + (home_.path() / "svc.secret").string() +
+               "\"\ngrant = \"client_credentials\"\n");
+  // Both profiles have the same token key (endpoint, client, grant): separate stores, so each
+  // really fetches a token with its secret.
+  auto e = env();
+  e["SVC_SECRET"] = kSvcSecret;
+  auto from_env = Process(tool({"--store", (home_.path() / "s1").string(), "get", "fromenv"}), e).finish(60s);
+  EXPECT_EQ(from_env.status, 0) << from_env.err;
+  auto from_command = run({"--store", (home_.path() / "s2").string(), "get", "fromcommand"});
+  EXPECT_EQ(from_command.status, 0) << from_command.err;
+  EXPECT_EQ(provider->token_requests("client_credentials"), 2);
+  auto missing = run({"--store", (home_.path() / "s3").string(), "get", "fromenv"});  // SVC_SECRET unset
+  EXPECT_EQ(missing.status, 3) << missing.err;
+  EXPECT_EQ(provider->token_requests("client_credentials"), 2);
+}
+
+TEST_F(Cli, AGroupReadableSecretFileIsRefused) {
+  ::chmod((home_.path() / "svc.secret").c_str(), 0640);
+  auto r = run({"get", "svc"});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_FALSE(contains(r.out + r.err, kSvcSecret));
+  EXPECT_EQ(provider->token_requests("client_credentials"), 0);
+}
+
+TEST_F(Cli, StoreOptionChoosesTheDirectory) {
+  const auto dir = home_.path() / "elsewhere";
+  auto r = run({"--store", dir.string(), "get", "svc"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(store_records(dir).size(), 1u);
+  EXPECT_TRUE(store_records(state_dir()).empty());
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0077, 0u) << "the store directory is private";
+}
+
 // --- password (seed 003) ------------------------------------------------------------------------
 
 TEST_F(Cli, PasswordGrantSendsTheProfilesHostHeader) {
@@ -296,6 +347,16 @@ TEST_F(Cli, PasswordGrantWithoutTheHostHeaderIsRefused) {
   auto r = run({"get", "vyopta"});
   EXPECT_EQ(r.status, 5) << r.err;
   EXPECT_NE(r.err.find("oidc-token: "), std::string::npos) << r.err;
+  EXPECT_FALSE(contains(r.out + r.err, kUserPassword));
+}
+
+TEST_F(Cli, PasswordAfterExpiryLogsInAgainWhenRefreshIsRefused) {
+  // Seed 003's provider refuses refresh for `vyopta`: the tool runs the password grant again.
+  ASSERT_EQ(run({"get", "vyopta"}).status, 0);
+  ASSERT_EQ(expire_stored_tokens(state_dir()), 1);
+  auto r = run({"get", "vyopta"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(provider->token_requests("password"), 2);
   EXPECT_FALSE(contains(r.out + r.err, kUserPassword));
 }
 
@@ -428,6 +489,12 @@ TEST_F(Cli, CurlExitStatusIsCurls) {
   EXPECT_EQ(r.status, 7) << r.err;
 }
 
+TEST_F(Cli, CurlRefusesPlainHttpToAnotherHost) {
+  auto r = run({"curl", "svc", "--", "http://example.com/", "-s"});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(read_file(home_.path() / "curl.argv"), "") << "curl was not run";
+}
+
 // --- logout and status --------------------------------------------------------------------------
 
 TEST_F(Cli, LogoutRevokesAndEmptiesTheStore) {
@@ -445,6 +512,10 @@ TEST_F(Cli, LogoutRevokesAndEmptiesTheStore) {
   EXPECT_TRUE(refresh_revoked) << "the refresh token is the one revoked";
   EXPECT_TRUE(store_records(state_dir()).empty());
   EXPECT_EQ(run({"get", "device"}).status, 4) << "logged out";
+  const int revoked = provider->revocations();
+  auto again = run({"logout", "device"});
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(provider->revocations(), revoked) << "nothing to revoke the second time";
 }
 
 TEST_F(Cli, LogoutNoRevokeOnlyDeletes) {
@@ -463,6 +534,7 @@ TEST_F(Cli, StatusListsProfilesWithoutTokenValues) {
   ASSERT_FALSE(refresh_token.empty());
   auto r = run({"status"});
   ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("svc (default)"), std::string::npos) << r.out;
   for (const char* name : {"svc", "badsecret", "down", "vyopta", "device"})
     EXPECT_NE(r.out.find(name), std::string::npos) << name << " missing from:\n" << r.out;
   EXPECT_FALSE(contains(r.out + r.err, svc));
