@@ -138,11 +138,13 @@ inline StoredTokenRead parse_stored_token(std::string_view text, const TokenKey&
                 "the saved record has format version " + version->dump() + "; this library reads version " +
                     std::to_string(stored_token_version));
   const auto key = j.find("key");
-  if (key == j.end() || !key->is_object() || *key != token_key_to_json(expected)) {
+  // Named: a range-for over items() of a temporary would iterate a destroyed object (C++17).
+  const nlohmann::json expected_json = token_key_to_json(expected);
+  if (key == j.end() || !key->is_object() || *key != expected_json) {
     // Which member differs helps configuration mistakes; the values stay out (they may be private).
     std::string which;
     if (key != j.end() && key->is_object())
-      for (const auto& [name, value] : token_key_to_json(expected).items())
+      for (const auto& [name, value] : expected_json.items())
         if (key->value(name, nlohmann::json()) != value) which += (which.empty() ? "" : ", ") + name;
     throw Error(errc::store_mismatch, operation,
                 "the saved token is bound to another " + (which.empty() ? std::string("key") : which));

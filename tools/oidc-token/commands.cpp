@@ -34,7 +34,15 @@ struct Fetched {
 Fetched fetch_token(const GlobalOptions& global, const std::string& name, std::chrono::seconds min_valid) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(name);
-  Session session = open_session(profile, global, open_store(global.store_dir), true);
+  Session session = open_session(profile, global, open_store(global.store_dir));
+  if (profile.grant == "password") {
+    // A stored token that is still good needs no password: the password command (which may
+    // prompt) runs only when a new token is due. Any other grant's source needs no secret input.
+    const auto saved = session.store->load(session.key);
+    if (saved && !saved->expired(system_clock::now(), oidc::TokenSourceOptions{}.skew + min_valid))
+      return {profile, std::make_shared<const oidc::Token>(*saved)};
+    load_password(session);
+  }
   auto source = open_token_source(session);
   try {
     auto token = source->token();
@@ -84,19 +92,16 @@ oidc::Token device_login(Session& session, const LoginOptions& options) {
   std::cerr << std::flush;
   if (options.browser) oidc::open_in_browser(complete);
 
-  StatusLine line;
+  Countdown countdown(auth.expires_at);
   oidc::DevicePollOptions poll;
-  std::chrono::seconds interval = auth.interval;
+  bool slowed = false;  // stays on the line once said: the longer interval stays too
   poll.on_pending = [&](const oidc::DevicePollProgress& p) {
-    if (p.slow_down && p.interval != interval)
-      line.update("server asked to slow down; polling every " + std::to_string(p.interval.count()) + " s");
-    interval = p.interval;
-    if (!p.slow_down)
-      line.update("waiting for approval... code expires in " + std::to_string(p.remaining.count()) + " s");
+    slowed = slowed || p.slow_down;
+    countdown.note(slowed ? "waiting for approval; server asked to slow down; polling every " +
+                                std::to_string(p.interval.count()) + " s"
+                          : "waiting for approval...");
   };
-  line.update("waiting for approval... code expires in " + std::to_string(auth.expires_in.count()) + " s");
   auto token = session.client.poll_device_token(auth, poll);
-  line.finish();
   return token;
 }
 
@@ -155,7 +160,8 @@ int cmd_login(const GlobalOptions& global, const LoginOptions& options) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(options.profile);
   const auto store = open_store(global.store_dir);
-  Session session = open_session(profile, global, store, true);
+  Session session = open_session(profile, global, store);
+  load_password(session);
   oidc::Token token;
   if (profile.grant == "device") {
     token = device_login(session, options);

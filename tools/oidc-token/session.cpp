@@ -39,7 +39,7 @@ oidc::Params extra_params(const Profile& p) {
 }  // namespace
 
 Session open_session(const Profile& profile, const GlobalOptions& global,
-                     const std::shared_ptr<oidc::TokenStore>& store, bool need_password) {
+                     const std::shared_ptr<oidc::TokenStore>& store) {
   oidc::ClientConfig config;
   config.client_id = profile.client_id;
   config.client_secret = resolve_secret(profile.client_secret, "client secret");
@@ -57,11 +57,10 @@ Session open_session(const Profile& profile, const GlobalOptions& global,
   oidc::CurlOptions curl;
   curl.ca_file = profile.ca_file;
   config.transport = oidc::make_curl_transport(curl);
-  oidc::Secret password;
-  if (need_password && profile.grant == "password") password = resolve_secret(profile.password, "password");
+  std::shared_ptr<std::vector<oidc::Secret>> masked;
   if (global.verbose) {
-    std::vector<oidc::Secret> secrets{config.client_secret, password};
-    config.transport = make_verbose_transport(config.transport, std::move(secrets));
+    masked = std::make_shared<std::vector<oidc::Secret>>(1, config.client_secret);
+    config.transport = make_verbose_transport(config.transport, masked);
   }
 
   oidc::Client client = profile.issuer.empty() ? oidc::Client(std::move(config))
@@ -79,7 +78,13 @@ Session open_session(const Profile& profile, const GlobalOptions& global,
     key.scope = profile.scope;
     key.subject = profile.name;
   }
-  return Session{profile, std::move(client), store, std::move(key), std::move(extra), std::move(password)};
+  return Session{profile, std::move(client), store, std::move(key), std::move(extra), {}, std::move(masked)};
+}
+
+void load_password(Session& session) {
+  if (session.profile.grant != "password" || !session.password.empty()) return;
+  session.password = resolve_secret(session.profile.password, "password");
+  if (session.masked) session.masked->push_back(session.password);
 }
 
 std::shared_ptr<oidc::CachingTokenSource> open_token_source(Session& session) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <oidc/client.hpp>
 #include <oidc/token_store.hpp>
@@ -24,14 +25,19 @@ struct Session {
   std::shared_ptr<oidc::TokenStore> store;
   oidc::TokenKey key;  // what this profile's tokens are stored under
   oidc::Params extra;  // resource / audience parameters of every grant
-  oidc::Secret password;  // password grant, when asked for
+  oidc::Secret password;  // password grant: empty until load_password
+  // What --verbose masks besides credential members; null without --verbose.
+  std::shared_ptr<std::vector<oidc::Secret>> masked;
 };
 
 // Resolves the client secret, builds the transport (CA file, --verbose) and the Client (discovery
-// when the profile has an issuer). `need_password`: resolve a password grant's password too (once:
-// a password command may prompt).
-Session open_session(const Profile& profile, const GlobalOptions& global, const std::shared_ptr<oidc::TokenStore>& store,
-                     bool need_password = false);
+// when the profile has an issuer).
+Session open_session(const Profile& profile, const GlobalOptions& global, const std::shared_ptr<oidc::TokenStore>& store);
+
+// Resolves a password grant's password into session.password (and the --verbose mask list). Done
+// only when a new token is needed: a password command may prompt. Call it before
+// open_token_source.
+void load_password(Session& session);
 
 // The profile's token source over the store: the grant itself for client_credentials and
 // password, refresh-only for interactive profiles (errc::interaction_required without a token).

@@ -83,22 +83,45 @@ bool print_qr(const std::string& text) {
 #endif
 }
 
-StatusLine::StatusLine() : tty_(is_terminal(STDERR_FILENO)) {}
-
-void StatusLine::update(const std::string& text) {
-  if (!tty_) {
-    std::cerr << text << std::endl;
-    return;
-  }
-  std::cerr << '\r' << text;
-  if (text.size() < width_) std::cerr << std::string(width_ - text.size(), ' ');
-  std::cerr << std::flush;
-  width_ = text.size();
+Countdown::Countdown(std::chrono::system_clock::time_point expires_at)
+    : expires_at_(expires_at), tty_(is_terminal(STDERR_FILENO)) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  draw();
+  if (!tty_) return;
+  ticker_ = std::thread([this] {
+    std::unique_lock<std::mutex> held(mutex_);
+    while (!stop_.wait_for(held, std::chrono::seconds{1}, [this] { return done_; })) draw();
+  });
 }
 
-void StatusLine::finish() {
-  if (tty_ && width_ != 0) std::cerr << std::endl;
-  width_ = 0;
+Countdown::~Countdown() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+  }
+  stop_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  if (tty_) std::cerr << std::endl;
+}
+
+void Countdown::note(const std::string& text) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  note_ = text;
+  draw();
+}
+
+void Countdown::draw() {
+  using namespace std::chrono;
+  const auto left = duration_cast<seconds>(expires_at_ - system_clock::now()).count();
+  const std::string line = note_ + " (code expires in " + std::to_string(left < 0 ? 0 : left) + " s)";
+  if (!tty_) {
+    std::cerr << line << std::endl;
+    return;
+  }
+  std::cerr << '\r' << line;
+  if (line.size() < width_) std::cerr << std::string(width_ - line.size(), ' ');
+  std::cerr << std::flush;
+  width_ = line.size();
 }
 
 }  // namespace oidc_token

@@ -3,8 +3,11 @@
 #define OIDC_TOKEN_TERMINAL_HPP
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <oidc/token.hpp>
 
@@ -30,17 +33,26 @@ std::string token_json(const oidc::Token& token, bool with_secrets, std::chrono:
 // or the text does not fit.
 bool print_qr(const std::string& text);
 
-// One status line: rewritten in place with \r on a terminal, one line per update otherwise.
-class StatusLine {
+// The device login's progress on stderr: "<note> (code expires in N s)". On a terminal one line,
+// rewritten in place with \r every second; otherwise one plain line per note().
+class Countdown {
  public:
-  StatusLine();
-  void update(const std::string& text);
-  void finish();  // ends a line rewritten in place
-  ~StatusLine() { finish(); }
+  explicit Countdown(std::chrono::system_clock::time_point expires_at);
+  Countdown(const Countdown&) = delete;
+  Countdown& operator=(const Countdown&) = delete;
+  ~Countdown();
+  void note(const std::string& text);  // e.g. after each poll
 
  private:
-  bool tty_;
-  std::size_t width_ = 0;  // of the last text, to blank what a shorter one leaves behind
+  void draw();  // with mutex_ held
+  const std::chrono::system_clock::time_point expires_at_;
+  const bool tty_;
+  std::string note_ = "waiting for approval...";
+  std::size_t width_ = 0;  // of the last line, to blank what a shorter one leaves behind
+  bool done_ = false;
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  std::thread ticker_;
 };
 
 }  // namespace oidc_token

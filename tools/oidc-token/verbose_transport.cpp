@@ -26,7 +26,7 @@ constexpr oidc::detail::MaskRules members_only{true, oidc::detail::TokenRuns::ke
 
 class VerboseTransport final : public oidc::Transport {
  public:
-  VerboseTransport(std::shared_ptr<oidc::Transport> base, std::vector<oidc::Secret> secrets)
+  VerboseTransport(std::shared_ptr<oidc::Transport> base, std::shared_ptr<const std::vector<oidc::Secret>> secrets)
       : base_(std::move(base)), secrets_(std::move(secrets)) {}
 
   oidc::HttpResponse send(const oidc::HttpRequest& request) override {
@@ -50,7 +50,7 @@ class VerboseTransport final : public oidc::Transport {
  private:
   std::vector<std::string_view> secret_views() const {
     std::vector<std::string_view> v;
-    for (const auto& s : secrets_)
+    for (const auto& s : *secrets_)
       if (!s.empty()) v.emplace_back(s.expose());
     return v;
   }
@@ -69,14 +69,14 @@ class VerboseTransport final : public oidc::Transport {
   }
 
   std::shared_ptr<oidc::Transport> base_;
-  std::vector<oidc::Secret> secrets_;
+  std::shared_ptr<const std::vector<oidc::Secret>> secrets_;
   std::mutex mutex_;
 };
 
 }  // namespace
 
 std::shared_ptr<oidc::Transport> make_verbose_transport(std::shared_ptr<oidc::Transport> base,
-                                                        std::vector<oidc::Secret> secrets) {
+                                                        std::shared_ptr<const std::vector<oidc::Secret>> secrets) {
   return std::make_shared<VerboseTransport>(std::move(base), std::move(secrets));
 }
 

@@ -12,9 +12,10 @@ namespace oidc_token {
 
 // Wraps `base`: method, URL, header names (values only of harmless headers; Authorization,
 // Cookie and the like masked), status, and a masked excerpt of each body. `secrets` (client
-// secret, password) are masked in every form the redaction helpers know.
+// secret, password) are masked in every form the redaction helpers know; the caller may append to
+// them before the first request from another thread (the password, once it is read).
 std::shared_ptr<oidc::Transport> make_verbose_transport(std::shared_ptr<oidc::Transport> base,
-                                                        std::vector<oidc::Secret> secrets);
+                                                        std::shared_ptr<const std::vector<oidc::Secret>> secrets);
 
 }  // namespace oidc_token
 
