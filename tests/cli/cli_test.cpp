@@ -699,6 +699,27 @@ TEST_F(Cli, TerminalNeverShowsRawControlsFromTheServer) {
   EXPECT_EQ(provider->token_requests(kDeviceGrant), 0) << "no polling with refused values";
 }
 
+TEST_F(Cli, VerboseLoginMasksTheDeviceCode) {
+  ASSERT_EQ(provider->post("/auto_approve?polls=0"), 200);
+  auto r = run({"--verbose", "login", "device", "--no-qr"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string device_code;
+  for (const auto& req : provider->get("/requests"))
+    for (const auto& f : req["form"])
+      if (f[0] == "device_code") device_code = f[1];
+  ASSERT_FALSE(device_code.empty());
+  EXPECT_FALSE(contains(r.err, device_code)) << r.err;
+  const auto refresh_token = stored_refresh_token();
+  ASSERT_FALSE(refresh_token.empty());
+  EXPECT_FALSE(contains(r.err, refresh_token)) << r.err;
+}
+
+TEST_F(Cli, HeaderAndJsonTogetherIsAUsageError) {
+  auto r = run({"get", "svc", "--header", "--json"});
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_EQ(provider->token_requests("client_credentials"), 0);
+}
+
 TEST_F(Cli, HelpAndVersion) {
   auto help = run({"--help"});
   EXPECT_EQ(help.status, 0);
