@@ -397,6 +397,35 @@ TEST_F(Cli, DeviceLoginThenGetThenOneRefreshAfterExpiry) {
   EXPECT_EQ(provider->token_requests(kRefresh), 1);
 }
 
+TEST_F(Cli, ARefusedRefreshTokenMeansLoginRequired) {
+  ASSERT_EQ(login().status, 0);
+  const auto refresh_token = stored_refresh_token();
+  ASSERT_FALSE(refresh_token.empty());
+  // Revoked behind the tool's back (RFC 7009, as the public client would).
+  httplib::Client c(provider->base());
+  auto revoked = c.Post("/realms/core/protocol/openid-connect/revoke",
+                        "token=" + refresh_token + "&client_id=" + kDeviceClient, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(revoked);
+  ASSERT_EQ(revoked->status, 200) << revoked->body;
+  ASSERT_EQ(expire_stored_tokens(state_dir()), 1);
+  auto r = run({"get", "device"});
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_NE(r.err.find("oidc-token login device"), std::string::npos) << r.err;
+  EXPECT_EQ(provider->token_requests(kRefresh), 1);
+  EXPECT_FALSE(contains(r.out + r.err, refresh_token));
+}
+
+TEST_F(Cli, ACorruptRecordIsTreatedAsAbsent) {
+  ASSERT_EQ(run({"get", "svc"}).status, 0);
+  auto records = store_records(state_dir());
+  ASSERT_EQ(records.size(), 1u);
+  write_file(records[0], "{not json");
+  auto r = run({"get", "svc"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(provider->token_requests("client_credentials"), 2) << "a new token replaces the unreadable one";
+  EXPECT_EQ(store_records(state_dir()).size(), 1u) << "and is saved";
+}
+
 TEST_F(Cli, ConcurrentGetsAfterExpiryRefreshOnce) {
   ASSERT_EQ(login().status, 0);
   ASSERT_EQ(expire_stored_tokens(state_dir()), 1);
