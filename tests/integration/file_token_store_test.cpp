@@ -333,7 +333,9 @@ TEST_F(FileTokenStoreTest, RecordOfAnotherVersionOrKeyIsAMismatch) {
   write_file(record_path(), oidc::serialize_stored_token(key_of("bob"), token_of("at-secret")));
   const Error e = error_of([&] { (void)s->load(key_of()); });
   EXPECT_EQ(e.code(), errc::store_mismatch);
+  EXPECT_NE(std::string(e.what()).find("bound to another subject"), std::string::npos) << e.what();
   EXPECT_EQ(std::string(e.what()).find("at-secret"), std::string::npos);
+  EXPECT_EQ(std::string(e.what()).find("bob"), std::string::npos) << "key values stay out of messages";
   // list() skips it with a warning rather than report it as Bob's or Alice's.
   EXPECT_TRUE(s->list().empty());
   ASSERT_EQ(warnings.size(), 1u);
@@ -600,4 +602,42 @@ TEST_F(FileTokenStoreTest, ProcessesRacingOnOneRefreshTokenRedeemItOncePerRound)
   const auto saved = store()->load(key);
   ASSERT_TRUE(saved);
   EXPECT_FALSE(saved->access_token.equals(login.access_token.expose()));
+}
+
+// Two sources of one process, each on its own FileTokenStore of one directory (two libraries or
+// two tools in one process): the second picks up the first one's renewal from the file.
+TEST_F(FileTokenStoreTest, SourcesOnTwoStoresShareOneRenewal) {
+  oidc_testing::LocalProvider provider;
+  auto clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
+  oidc::ClientConfig c;
+  c.device_authorization_endpoint = provider.device_endpoint();
+  c.token_endpoint = provider.token_endpoint();
+  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
+  c.transport = oidc::make_curl_transport();
+  c.clock = clock;
+  const oidc::Client client(c);
+  provider.auto_approve_after_polls(0);
+  const Token login = client.poll_device_token(client.device_authorization());
+  TokenKey key = client.token_key();
+  key.grant = "urn:ietf:params:oauth:grant-type:device_code";
+  key.subject = "two-stores";
+  store()->save(key, login);
+  provider.clear_requests();
+
+  oidc::TokenSourceOptions a, b;
+  a.store = store();
+  b.store = store();
+  a.store_key = b.store_key = key;
+  const auto first = client.stored_token_source(a);
+  const auto second = client.stored_token_source(b);
+  EXPECT_TRUE(first->token()->access_token.equals(login.access_token.expose()));
+  first->invalidate();
+  const auto renewed = first->token();
+  EXPECT_FALSE(renewed->access_token.equals(login.access_token.expose()));
+  EXPECT_EQ(provider.request_count(oidc_testing::LocalProvider::token_path()), 1u);
+  second->invalidate();  // it still held the login's token
+  EXPECT_TRUE(second->token()->access_token.equals(renewed->access_token.expose()));
+  EXPECT_EQ(provider.request_count(oidc_testing::LocalProvider::token_path()), 1u) << "the file was re-read";
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_TRUE(provider.rejections().empty());
 }
