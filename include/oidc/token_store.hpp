@@ -94,10 +94,14 @@ class TokenStore {
 
 inline constexpr int stored_token_version = 1;
 
+// Scope and resource in canonical form, so a record matches every spelling of its key.
 inline nlohmann::json token_key_to_json(const TokenKey& k) {
-  return {{"issuer", k.issuer},       {"token_endpoint", k.token_endpoint},
-          {"client_id", k.client_id}, {"grant", k.grant},
-          {"scope", k.scope},         {"resource", k.resource},
+  return {{"issuer", k.issuer},
+          {"token_endpoint", k.token_endpoint},
+          {"client_id", k.client_id},
+          {"grant", k.grant},
+          {"scope", TokenKey::canonical_scope(k.scope)},
+          {"resource", TokenKey::canonical_scope(k.resource)},
           {"subject", k.subject}};
 }
 
@@ -138,11 +142,12 @@ inline StoredTokenRead parse_stored_token(std::string_view text, const TokenKey&
                 "the saved record has format version " + version->dump() + "; this library reads version " +
                     std::to_string(stored_token_version));
   const auto key = j.find("key");
-  if (key == j.end() || !key->is_object() || *key != token_key_to_json(expected)) {
+  const nlohmann::json wanted = token_key_to_json(expected);
+  if (key == j.end() || !key->is_object() || *key != wanted) {
     // Which member differs helps configuration mistakes; the values stay out (they may be private).
     std::string which;
     if (key != j.end() && key->is_object())
-      for (const auto& [name, value] : token_key_to_json(expected).items())
+      for (const auto& [name, value] : wanted.items())
         if (key->value(name, nlohmann::json()) != value) which += (which.empty() ? "" : ", ") + name;
     throw Error(errc::store_mismatch, operation,
                 "the saved token is bound to another " + (which.empty() ? std::string("key") : which));
