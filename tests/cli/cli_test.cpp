@@ -871,3 +871,20 @@ TEST_F(Cli, TheSecretCommandRunsOnlyWhenANewTokenIsNeeded) {
   EXPECT_NE(third.out, first.out);
   EXPECT_EQ(count(), 2) << "a new token needs the secret";
 }
+
+TEST_F(Cli, TheStoreLookupServesOnlyTheProfilesOwnRecord) {
+  const std::string endpoint = provider->base() + "/realms/core/protocol/openid-connect/token";
+  const std::string secret = (home_.path() / "svc.secret").string();
+  write_config(config() + "\n[scoped]\ntoken_endpoint = \"" + endpoint + "\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_file = \"" + secret + "\"\ngrant = \"client_credentials\"\nscope = \"email\"\n" +
+               "\n[aimed]\ntoken_endpoint = \"" + endpoint + "\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_file = \"" + secret + "\"\ngrant = \"client_credentials\"\naudience = \"api\"\n");
+  ASSERT_EQ(run({"get", "svc"}).status, 0);
+  std::filesystem::remove(home_.path() / "svc.secret");
+  // Same endpoint and client, another scope or audience: svc's token is not theirs.
+  EXPECT_EQ(run({"get", "scoped"}).status, 3);
+  EXPECT_EQ(run({"get", "aimed"}).status, 3);
+  auto verbose = run({"--verbose", "get", "svc"});
+  EXPECT_EQ(verbose.status, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("using the stored token of profile \"svc\""), std::string::npos) << verbose.err;
+}

@@ -34,15 +34,16 @@ struct Fetched {
 Fetched fetch_token(const GlobalOptions& global, const std::string& name, std::chrono::seconds min_valid) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(name);
-  const auto store = open_store(global.store_dir);
   const auto margin = oidc::TokenSourceOptions{}.skew + min_valid;
   // Served from the store before the Client exists: building it reads the client secret (a
   // command may prompt for a passphrase) and, with an issuer, fetches the discovery document.
   // Two candidate records (the issuer's token endpoint changed) are left to the keyed path.
-  const auto mine = profile_tokens(profile, *store);
-  if (mine.size() == 1 && !mine.front().second.expired(system_clock::now(), margin))
+  const auto mine = profile_tokens(profile, *open_store(global.store_dir, true));
+  if (mine.size() == 1 && !mine.front().second.expired(system_clock::now(), margin)) {
+    if (global.verbose) message("using the stored token of profile " + quoted(profile.name) + ": no request");
     return {profile, std::make_shared<const oidc::Token>(mine.front().second)};
-  Session session = open_session(profile, global, store);
+  }
+  Session session = open_session(profile, global, open_store(global.store_dir));
   if (profile.grant == "password") {
     // A stored token that is still good needs no password: the password command (which may
     // prompt) runs only when a new token is due. Any other grant's source needs no secret input.

@@ -6,10 +6,11 @@
 
 namespace oidc_token {
 
-std::shared_ptr<oidc::TokenStore> open_store(const std::string& directory) {
+std::shared_ptr<oidc::TokenStore> open_store(const std::string& directory, bool quiet) {
   oidc::FileTokenStoreOptions options;
   options.directory = directory;
-  options.on_warning = [](const oidc::Error& e) { warn(std::string("ignoring a saved token: ") + e.what()); };
+  if (!quiet)
+    options.on_warning = [](const oidc::Error& e) { warn(std::string("ignoring a saved token: ") + e.what()); };
   return std::make_shared<oidc::FileTokenStore>(std::move(options));
 }
 

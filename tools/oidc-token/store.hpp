@@ -14,8 +14,9 @@
 namespace oidc_token {
 
 // The store in `directory` (empty: the file store's default, under $XDG_STATE_HOME). Warnings
-// about unreadable records go to stderr.
-std::shared_ptr<oidc::TokenStore> open_store(const std::string& directory);
+// about unreadable records go to stderr unless `quiet` (a lookup whose misses fall through to a
+// store that warns: one warning, not two).
+std::shared_ptr<oidc::TokenStore> open_store(const std::string& directory, bool quiet = false);
 
 // Every saved key with its token, for `status` (which prints only expiries).
 std::vector<std::pair<oidc::TokenKey, oidc::Token>> stored_tokens(oidc::TokenStore& store);
