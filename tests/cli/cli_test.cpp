@@ -172,14 +172,16 @@ class Cli : public ::testing::Test {
   Result login(const std::string& profile = "device") {
     Process p(tool({"login", profile, "--no-qr"}), env());
     const std::regex code_re("[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}");
-    std::smatch m;
+    std::string code;  // copied out: a match's iterators point into the searched string
     const bool shown = p.wait_for([&](const std::string& out, const std::string& err) {
       const std::string all = out + err;
-      return std::regex_search(all, m, code_re);
+      std::smatch m;
+      if (!std::regex_search(all, m, code_re)) return false;
+      code = m.str();
+      return true;
     }, 20s);
     EXPECT_TRUE(shown) << "no user code shown; stdout: " << p.out() << "\nstderr: " << p.err();
     if (shown) {
-      const std::string code = m.str();
       EXPECT_EQ(provider->post("/approve?user_code=" + code), 200) << "the code shown is not a pending one: " << code;
     }
     return p.finish(30s);
@@ -447,12 +449,14 @@ TEST_F(Cli, LoginMakesSlowDownVisible) {
   ASSERT_EQ(provider->post("/slow_down?on=1"), 200);
   Process p(tool({"login", "device", "--no-qr"}), env());
   const std::regex code_re("[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}");
-  std::smatch m;
+  std::string code;  // copied out: a match's iterators point into the searched string
   ASSERT_TRUE(p.wait_for([&](const std::string& out, const std::string& err) {
     const std::string all = out + err;
-    return std::regex_search(all, m, code_re);
+    std::smatch m;
+    if (!std::regex_search(all, m, code_re)) return false;
+    code = m.str();
+    return true;
   }, 20s)) << p.out() << p.err();
-  const std::string code = m.str();
   // After the first (pending) poll, the provider's clock goes back 10 s: the next poll looks
   // early on its clock and is answered slow_down.
   ASSERT_TRUE(wait_until([] { return provider->token_requests(kDeviceGrant) >= 1; }, p, 20s));

@@ -59,13 +59,16 @@ class InteropCli : public ::testing::Test {
   Result login() {
     Process p({OIDC_TOKEN_EXE, "login", "device", "--no-qr"}, env());
     const std::regex shown("enter the code ([^ \r\n]+)\r?\nor open (https://[^ \r\n]+)");
-    std::smatch m;
+    std::string code, complete;  // copied out: a match's iterators point into the searched string
     const bool found = p.wait_for([&](const std::string&, const std::string& err) {
-      return std::regex_search(err, m, shown);
+      std::smatch m;
+      if (!std::regex_search(err, m, shown)) return false;
+      code = m[1];
+      complete = m[2];
+      return true;
     }, 30s);
     EXPECT_TRUE(found) << "no verification_uri_complete shown: " << p.err();
     if (found) {
-      const std::string code = m[1], complete = m[2];
       EXPECT_NO_THROW(Browser(Provider::get().ca_file())
                           .approve_device(complete, code, oidc_interop::kAlice, "any-password-will-do"));
     }
