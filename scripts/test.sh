@@ -244,6 +244,10 @@ check_find_package() {
   done
   ls "$pkg"/prefix/lib*/cmake/oidc/oidcConfig.cmake >/dev/null ||
     { echo "not installed: lib*/cmake/oidc/oidcConfig.cmake" >&2; return 1; }
+  # The CLI is installed with the library (issue 15) and runs from the prefix.
+  local help
+  help=$("$pkg/prefix/bin/oidc-token" --help) && [[ $help == *"Exit status:"* ]] ||
+    { echo "not installed or not runnable: bin/oidc-token" >&2; return 1; }
   if find "$pkg/prefix" -name '*test*' -o -name 'local_provider*' | grep -q .; then
     echo "test files were installed:" >&2
     find "$pkg/prefix" -name '*test*' -o -name 'local_provider*' >&2
