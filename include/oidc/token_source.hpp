@@ -331,13 +331,7 @@ class CachingTokenSource final : public TokenSource {
     }
 
     // Never throws: the thread must not die, and failures are data here.
-    void report(const Error& e) const noexcept {
-      if (!options.on_error) return;
-      try {
-        options.on_error(e);
-      } catch (...) {  // documented: ignored
-      }
-    }
+    void report(const Error& e) const noexcept { report_to(options.on_error, e); }
 
     void record_failure(const Error& e, time_point now) {
       const detail::BackoffPolicy policy{options.min_backoff, options.max_backoff, options.backoff_jitter,
@@ -346,6 +340,15 @@ class CachingTokenSource final : public TokenSource {
       last_error = std::make_exception_ptr(e);
     }
   };
+
+  // Never throws: the renewal thread must not die, and failures are data here.
+  static void report_to(const std::function<void(const Error&)>& on_error, const Error& e) noexcept {
+    if (!on_error) return;
+    try {
+      on_error(e);
+    } catch (...) {  // documented: ignored
+    }
+  }
 
   static std::shared_ptr<State> make_state(Renew renew, std::shared_ptr<const Clock> clock, TokenSourceOptions o) {
     if (o.store) {
@@ -379,10 +382,7 @@ class CachingTokenSource final : public TokenSource {
       try {
         store->save(key, fresh);
       } catch (...) {
-        if (on_error) try {
-            on_error(as_error(std::current_exception()));
-          } catch (...) {  // documented: ignored
-          }
+        report_to(on_error, as_error(std::current_exception()));
       }
       return fresh;
     };
