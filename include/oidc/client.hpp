@@ -475,11 +475,12 @@ class Client {
   static void keyed(TokenSourceOptions& options, const TokenKey& derived) {
     if (!options.store) return;
     TokenKey k = options.store_key.value_or(TokenKey{});
-    const auto fill = [](std::string& mine, const std::string& theirs, const char* name) {
+    // Scope and resource are sets, compared as TokenKey compares them.
+    const auto fill = [](std::string& mine, const std::string& theirs, const char* name, bool as_set = false) {
       if (mine.empty()) {
         mine = theirs;
       } else if (!theirs.empty() && mine != theirs &&
-                 !(std::string_view(name) == "scope" && TokenKey::canonical_scope(mine) == TokenKey::canonical_scope(theirs))) {
+                 !(as_set && TokenKey::canonical_scope(mine) == TokenKey::canonical_scope(theirs))) {
         throw Error(errc::config, "token source", std::string("store_key.") + name + " differs from the client's");
       }
     };
@@ -487,8 +488,8 @@ class Client {
     fill(k.token_endpoint, derived.token_endpoint, "token_endpoint");
     fill(k.client_id, derived.client_id, "client_id");
     fill(k.grant, derived.grant, "grant");
-    fill(k.scope, derived.scope, "scope");
-    fill(k.resource, derived.resource, "resource");
+    fill(k.scope, derived.scope, "scope", true);
+    fill(k.resource, derived.resource, "resource", true);
     fill(k.subject, derived.subject, "subject");
     options.store_key = std::move(k);
   }

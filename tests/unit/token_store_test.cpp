@@ -335,3 +335,20 @@ TEST(ClientTokenKey, AStoredSourceRefreshesTheStoredLoginAndWithoutOneAsksForALo
   TokenSourceOptions none;
   EXPECT_EQ(error_of([&] { (void)client.stored_token_source(none); }).code(), errc::config);
 }
+
+TEST(ClientTokenKey, AKeyGivenWithScopeOrResourceInAnotherOrderIsTheSameKey) {
+  auto transport = std::make_shared<FakeTransport>();
+  const auto client = store_client(transport, std::make_shared<FakeClock>());
+  TokenSourceOptions o;
+  o.store = std::make_shared<MemoryTokenStore>();
+  o.store_key = TokenKey{};
+  o.store_key->scope = "b a";
+  o.store_key->resource = "x https://api";
+  EXPECT_NO_THROW((void)client.token_source(
+      oidc::grants::ClientCredentials{"a b", {{"resource", "https://api"}, {"audience", "x"}}}, o));
+  o.store_key->resource = "https://other";
+  EXPECT_EQ(error_of([&] {
+              (void)client.token_source(oidc::grants::ClientCredentials{"a b", {{"resource", "https://api"}}}, o);
+            }).code(),
+            errc::config);
+}
