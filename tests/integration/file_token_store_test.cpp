@@ -535,6 +535,31 @@ Racer spawn_racer(const std::vector<std::string>& args) {
   return r;
 }
 
+// A device login against `provider`, saved to `store` under `subject` as `oidc-token login` saves
+// one (a clock at the real time: the racers use it); the provider's request log starts empty after.
+struct SavedLogin {
+  oidc::Client client;
+  Token token;
+  TokenKey key;
+};
+SavedLogin save_device_login(oidc_testing::LocalProvider& provider, FileTokenStore& store, const std::string& subject) {
+  oidc::ClientConfig c;
+  c.device_authorization_endpoint = provider.device_endpoint();
+  c.token_endpoint = provider.token_endpoint();
+  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
+  c.transport = oidc::make_curl_transport();
+  c.clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
+  oidc::Client client(c);
+  provider.auto_approve_after_polls(0);
+  Token login = client.poll_device_token(client.device_authorization());
+  TokenKey key = client.token_key();
+  key.grant = oidc::grants::DeviceCode::grant_type;
+  key.subject = subject;
+  store.save(key, login);
+  provider.clear_requests();
+  return {std::move(client), std::move(login), std::move(key)};
+}
+
 std::string read_line(FILE* f) {
   std::string line;
   for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) line += static_cast<char>(c);
@@ -545,29 +570,17 @@ std::string read_line(FILE* f) {
 
 TEST_F(FileTokenStoreTest, ProcessesRacingOnOneRefreshTokenRedeemItOncePerRound) {
   oidc_testing::LocalProvider provider;
-  // The login, as `oidc-token login` would save it (a clock at the real time: the racers use it).
-  auto clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
-  oidc::ClientConfig c;
-  c.device_authorization_endpoint = provider.device_endpoint();
-  c.token_endpoint = provider.token_endpoint();
-  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
-  c.transport = oidc::make_curl_transport();
-  c.clock = clock;
-  const oidc::Client client(c);
-  provider.auto_approve_after_polls(0);
-  const Token login = client.poll_device_token(client.device_authorization());
+  const SavedLogin racer_login = save_device_login(provider, *store(), "racer");
+  const Token& login = racer_login.token;
+  const TokenKey& key = racer_login.key;
   ASSERT_TRUE(login.has_refresh_token());
-  TokenKey key = client.token_key();
-  key.grant = "urn:ietf:params:oauth:grant-type:device_code";
-  key.subject = "racer";
-  store()->save(key, login);
-  provider.clear_requests();
+  const std::string client_id(oidc_testing::LocalProvider::kDeviceClientId);
 
   constexpr int kRacers = 4;
   constexpr int kRounds = 6;
   std::vector<Racer> racers;
   for (int i = 0; i < kRacers; ++i)
-    racers.push_back(spawn_racer({OIDC_STORE_RACER, provider.token_endpoint(), c.client_id, dir}));
+    racers.push_back(spawn_racer({OIDC_STORE_RACER, provider.token_endpoint(), client_id, dir}));
   for (auto& r : racers) ASSERT_EQ(read_line(r.out), "ready");
 
   std::set<std::string> seen_refresh_tokens;
@@ -608,21 +621,10 @@ TEST_F(FileTokenStoreTest, ProcessesRacingOnOneRefreshTokenRedeemItOncePerRound)
 // two tools in one process): the second picks up the first one's renewal from the file.
 TEST_F(FileTokenStoreTest, SourcesOnTwoStoresShareOneRenewal) {
   oidc_testing::LocalProvider provider;
-  auto clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
-  oidc::ClientConfig c;
-  c.device_authorization_endpoint = provider.device_endpoint();
-  c.token_endpoint = provider.token_endpoint();
-  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
-  c.transport = oidc::make_curl_transport();
-  c.clock = clock;
-  const oidc::Client client(c);
-  provider.auto_approve_after_polls(0);
-  const Token login = client.poll_device_token(client.device_authorization());
-  TokenKey key = client.token_key();
-  key.grant = "urn:ietf:params:oauth:grant-type:device_code";
-  key.subject = "two-stores";
-  store()->save(key, login);
-  provider.clear_requests();
+  const SavedLogin saved = save_device_login(provider, *store(), "two-stores");
+  const oidc::Client& client = saved.client;
+  const Token& login = saved.token;
+  const TokenKey& key = saved.key;
 
   oidc::TokenSourceOptions a, b;
   a.store = store();
