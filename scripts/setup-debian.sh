@@ -3,7 +3,8 @@
 #
 #   scripts/setup-debian.sh [demo|test|bench] [EXTRA_PACKAGE...]
 #
-#   demo   compiler, CMake, libcurl, OpenSSL 3, nlohmann-json, cpp-httplib (the embedded provider)
+#   demo   compiler, CMake, libcurl, OpenSSL 3, nlohmann-json, cpp-httplib (the embedded provider),
+#          CLI11 and libqrencode (the oidc-token tool)
 #   test   demo + GoogleTest/GoogleMock + Google Benchmark + clang with its sanitizer and libFuzzer
 #          runtimes, and Node.js + npm when the commands are missing (the interop suite) (the default)
 #   bench  same as test
@@ -21,7 +22,7 @@ if [[ $# -gt 0 && "$1" =~ ^(demo|test|bench)$ ]]; then
   shift
 fi
 
-packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev)
+packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libqrencode-dev)
 case "$profile" in
   # clang and libclang-rt-14-dev (its ASan/UBSan/libFuzzer runtimes, libclang_rt.*): the asan and
   # fuzz stages of scripts/test.sh.

@@ -16,6 +16,7 @@
 #include "oidc/endpoints.hpp"
 #include "oidc/error.hpp"
 #include "oidc/fetch_options.hpp"
+#include "oidc/file_token_store.hpp"
 #include "oidc/grants/authorization_code.hpp"
 #include "oidc/grants/client_credentials.hpp"
 #include "oidc/grants/device_code.hpp"
