@@ -81,7 +81,7 @@ def check_vcpkg(version, options):
     for name in sorted(set(re.findall(r"-D(OIDC_\w+)=", portfile))):
         if name not in options:
             problem(f"portfile.cmake: {name} is not an option() in CMakeLists.txt")
-    for flag in ("OIDC_BUILD_TESTS", "OIDC_BUILD_EXAMPLES"):
+    for flag in ("OIDC_BUILD_TESTS", "OIDC_BUILD_EXAMPLES", "OIDC_BUILD_TOOLS"):
         if f"-D{flag}=OFF" not in portfile:
             problem(f"portfile.cmake: does not pass -D{flag}=OFF")
 
@@ -157,6 +157,9 @@ def check_conan(version, options, vcpkg_features):
     for variable in sorted(set(re.findall(r'cache_variables\["(OIDC_\w+)"\]', source))):
         if variable not in options:
             problem(f"conanfile.py: {variable} is not an option() in CMakeLists.txt")
+    for flag in ("OIDC_BUILD_TESTS", "OIDC_BUILD_EXAMPLES", "OIDC_BUILD_TOOLS"):
+        if not re.search(rf'cache_variables\["{flag}"\]\s*=\s*False', source):
+            problem(f"conanfile.py: does not set {flag} to False")
     for prop, value in (("cmake_file_name", "oidc"), ("cmake_target_name", "oidc::oidc"), ("pkg_config_name", "oidc")):
         if not re.search(rf'set_property\(\s*"{prop}"\s*,\s*"{re.escape(value)}"\s*\)', source):
             problem(f'conanfile.py: package_info does not set {prop} to "{value}"')

@@ -99,6 +99,7 @@ class OidcConan(ConanFile):
             tc.cache_variables[variable] = bool(self.options.get_safe(option))
         tc.cache_variables["OIDC_BUILD_TESTS"] = False
         tc.cache_variables["OIDC_BUILD_EXAMPLES"] = False
+        tc.cache_variables["OIDC_BUILD_TOOLS"] = False
         tc.cache_variables["OIDC_BUILD_BENCHMARKS"] = False
         tc.cache_variables["OIDC_BUILD_FUZZERS"] = False
         tc.cache_variables["OIDC_INSTALL"] = True
