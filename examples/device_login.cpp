@@ -3,15 +3,14 @@
 //   device_login --realm-url https://sso.example.com/realms/core --client-id device-client [--scope openid]
 //   device_login --device-endpoint URL --token-endpoint URL --client-id ID [--client-secret S]
 //   device_login --local      # the embedded provider; the demo "user" approves by itself
-//   ... --store FILE          # keep the session in FILE (mode 0600): later runs refresh it
-//                             # instead of asking the user again, until the refresh is refused
+//   ... --store DIR           # keep the session in a token store in DIR (oidc::FileTokenStore):
+//                             # later runs refresh it instead of asking the user again, until the
+//                             # refresh is refused; "default" is the per-user XDG directory
 //   device_login --help       # every option
 //
 // Flags may also come from OIDC_REALM_URL, OIDC_DEVICE_ENDPOINT, OIDC_TOKEN_ENDPOINT,
 // OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_SCOPE.
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -33,7 +32,7 @@ std::string from_env(const char* name) {
 
 void print_usage(std::ostream& out) {
   out << "usage: device_login (--realm-url URL | --device-endpoint URL --token-endpoint URL | --local)\n"
-         "                    [--client-id ID] [--client-secret SECRET] [--scope SCOPE] [--store FILE]\n"
+         "                    [--client-id ID] [--client-secret SECRET] [--scope SCOPE] [--store DIR]\n"
          "\n"
          "Signs in with the OAuth 2.0 device authorization grant (RFC 8628).\n"
          "\n"
@@ -45,8 +44,9 @@ void print_usage(std::ostream& out) {
          "  --client-id ID         client identifier (env OIDC_CLIENT_ID; --local: device-client)\n"
          "  --client-secret SECRET client secret of a confidential client (env OIDC_CLIENT_SECRET)\n"
          "  --scope SCOPE          space-delimited scope to ask for (env OIDC_SCOPE)\n"
-         "  --store FILE           keep the session in FILE (mode 0600); later runs refresh it instead of\n"
-         "                         asking again, and start a new login once the server refuses the refresh\n"
+         "  --store DIR            keep the session in a token store in DIR (\"default\": the per-user\n"
+         "                         directory); later runs refresh it instead of asking again, and start\n"
+         "                         a new login once the server refuses the refresh\n"
          "  --help                 show this help\n";
 }
 
@@ -54,19 +54,6 @@ void print_usage(std::ostream& out) {
 int usage_error() {
   print_usage(std::cerr);
   return 2;
-}
-
-// Written owner-only before any credential goes in.
-void save_token(const std::string& path, const oidc::Token& token) {
-  { std::ofstream create(path, std::ios::app); }
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  std::ofstream(path, std::ios::trunc) << oidc::token_to_json(token).dump();
-}
-
-std::optional<oidc::Token> load_token(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  return oidc::token_from_json(nlohmann::json::parse(in));
 }
 
 void print_session(const oidc::Token& token) {
@@ -123,22 +110,29 @@ int main(int argc, char** argv) try {
   config.auth_method = oidc::ClientAuthMethod::client_secret_post;  // what the seed providers document
   config.transport = oidc::make_curl_transport();  // released before the embedded provider stops
   const oidc::Client client(config);
-  const std::string store = flags["--store"];
-
-  // A saved session: the token source hands out the access token while valid and refreshes it
-  // otherwise, saving every new token; only when that is impossible does the user log in again.
-  if (!store.empty()) {
-    if (auto saved = load_token(store)) {
-      oidc::TokenSourceOptions options;
-      options.on_token = [&](const oidc::Token& t) { save_token(store, t); };
-      auto source = client.token_source(std::move(*saved), options);
-      try {
-        print_session(*source->token());
-        return 0;
-      } catch (const oidc::Error& e) {
-        if (e.code() != oidc::errc::interaction_required) throw;
-        std::cout << "The saved session has ended (" << e.detail() << ").\n";
-      }
+  // A saved session: the store's token source hands out the access token while valid and
+  // refreshes it otherwise, saving every new token (under the store's lock, so two runs at once
+  // never redeem one refresh token twice); only when that is impossible does the user log in again.
+  std::shared_ptr<oidc::FileTokenStore> store;
+  oidc::TokenKey key = client.token_key();
+  key.grant = oidc::grants::DeviceCode::grant_type;
+  key.scope = flags["--scope"];
+  key.subject = "device_login";
+  if (!flags["--store"].empty()) {
+    oidc::FileTokenStoreOptions store_options;
+    if (flags["--store"] != "default") store_options.directory = flags["--store"];
+    store_options.on_warning = [](const oidc::Error& e) { std::cerr << "warning: " << e.what() << "\n"; };
+    store = std::make_shared<oidc::FileTokenStore>(std::move(store_options));
+    oidc::TokenSourceOptions options;
+    options.store = store;
+    options.store_key = key;
+    auto source = client.stored_token_source(options);
+    try {
+      print_session(*source->token());
+      return 0;
+    } catch (const oidc::Error& e) {
+      if (e.code() != oidc::errc::interaction_required) throw;
+      std::cout << "No saved session to continue (" << e.detail() << ").\n";
     }
   }
 
@@ -162,7 +156,7 @@ int main(int argc, char** argv) try {
   };
   const auto token = client.poll_device_token(auth, options);
   if (user.joinable()) user.join();
-  if (!store.empty()) save_token(store, token);
+  if (store) store->save(key, token);
   print_session(token);
   return 0;
 } catch (const oidc::Error& e) {

@@ -73,15 +73,27 @@ std::string wait_for_redirect() { return {}; }
   poll.on_pending = [](const oidc::DevicePollProgress&) { std::cout << "waiting...\n"; };
   oidc::Token t = client.poll_device_token(auth, poll);
 
-  const oidc::Token& device_token = t;
+  auto store = std::make_shared<oidc::FileTokenStore>();             // per-user directory
   oidc::TokenSourceOptions opts;
-  opts.on_token = [](const oidc::Token& tok) {  // rotated refresh tokens too
-    save_json(oidc::token_to_json(tok));        // it holds credentials: 0600
-  };
-  auto source = client.token_source(device_token, opts);
-  // Next run: start from the saved session instead of a new login.
-  auto restored = client.token_source(oidc::token_from_json(load_saved_json()), opts);
-  (void)source;
+  opts.store = store;
+  auto service = client.token_source(oidc::grants::ClientCredentials{"api"}, opts);
+
+  // A device login's token, saved under a key naming the login, refreshed by later runs:
+  opts.store_key = oidc::TokenKey{};
+  opts.store_key->grant = oidc::grants::DeviceCode::grant_type;
+  opts.store_key->subject = "my-app";
+  auto session = client.stored_token_source(opts);                    // errc::interaction_required
+                                                                      // when there is none: log in
+  oidc::TokenKey key = client.token_key();  // the key stored_token_source completed, to save a login
+  key.grant = opts.store_key->grant;
+  key.subject = "my-app";
+  store->save(key, t);
+
+  oidc::TokenSourceOptions by_hand;  // without a store
+  by_hand.on_token = [](const oidc::Token& tok) { save_json(oidc::token_to_json(tok)); };
+  auto restored = client.token_source(oidc::token_from_json(load_saved_json()), by_hand);
+  (void)service;
+  (void)session;
   (void)restored;
 }
 
