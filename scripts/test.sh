@@ -7,9 +7,10 @@
 #   2. asan    build/asan: clang++ AddressSanitizer + UndefinedBehaviorSanitizer (leaks too) build of
 #              the unit and integration tests; ctest
 #   3. tsan    build/tsan: ThreadSanitizer build of the tests; ctest
-#   4. fuzz    build/fuzz: the libFuzzer harnesses (tests/fuzz) through scripts/fuzz.sh: every
-#              reproducer in tests/fuzz/regressions once, then each harness OIDC_FUZZ_SECONDS on a
-#              copy of its corpus; findings go to build/fuzz-findings
+#   4. fuzz    build/fuzz: the libFuzzer harnesses (tests/fuzz), built once, then run through
+#              scripts/fuzz.sh in OIDC_JOBS parallel shards: every reproducer in
+#              tests/fuzz/regressions once, then each harness OIDC_FUZZ_SECONDS on a copy of its
+#              corpus; findings go to build/fuzz-findings
 #   5. package consumer projects under tests/package, built against the library:
 #              find_package (installed to a temporary prefix), add_subdirectory (only the library
 #              target may appear), no_curl (OIDC_WITH_CURL=OFF, OIDC_WITH_OPENSSL=OFF, OIDC_WITH_LOOPBACK=OFF: must link without libcurl,
@@ -165,17 +166,46 @@ if has_stage tsan; then
 fi
 
 # --- 4. fuzzing -----------------------------------------------------------------------------------
+# Each libFuzzer run is single-threaded and bounded by time, so one scripts/fuzz.sh running the
+# harnesses one after another left all cores but one idle for 16 x OIDC_FUZZ_SECONDS. The harnesses
+# are built once here, then split round-robin into $jobs shards, each a scripts/fuzz.sh --no-build
+# of its own (its own temporary directory; findings per harness), run side by side.
 if has_stage fuzz; then
   stage_begin "fuzz: build/fuzz (libFuzzer harnesses, ${OIDC_FUZZ_SECONDS:-30} s each, regressions replayed)"
-  log=$(mktemp)
+  mapfile -t gen < <(generator_for build/fuzz)
+  quiet cmake --preset fuzz "${gen[@]}"
+  quiet cmake --build build/fuzz -j "$jobs" --target oidc_fuzzers
+  current="fuzz: run"
+  # The harness list is tests/fuzz/CMakeLists.txt's set(OIDC_FUZZERS ...).
+  mapfile -t harnesses < <(sed -n '/^set(OIDC_FUZZERS/,/)/p' tests/fuzz/CMakeLists.txt |
+    sed 's/set(OIDC_FUZZERS//; s/)//' | tr -s ' ' '\n' | sed '/^$/d')
+  ((${#harnesses[@]} > 0)) || { echo "test.sh: no harnesses in tests/fuzz/CMakeLists.txt" >&2; exit 1; }
+  shards=$jobs
+  ((shards <= ${#harnesses[@]})) || shards=${#harnesses[@]}
+  fuzz_tmp=$(mktemp -d)
+  for ((i = 0; i < shards; i++)); do
+    shard=()
+    for ((j = i; j < ${#harnesses[@]}; j += shards)); do shard+=("${harnesses[j]}"); done
+    (
+      rc=0
+      scripts/fuzz.sh --no-build --seconds "${OIDC_FUZZ_SECONDS:-30}" "${shard[@]}" >"$fuzz_tmp/$i.log" 2>&1 || rc=$?
+      echo "$rc" >"$fuzz_tmp/$i.rc"
+    ) &
+  done
+  wait
   rc=0
-  OIDC_JOBS=$jobs scripts/fuzz.sh --seconds "${OIDC_FUZZ_SECONDS:-30}" 2>&1 | tee "$log" || rc=$?
-  line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
-  rm -f "$log"
-  if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-    passed=$((passed + BASH_REMATCH[1]))
-    failed=$((failed + BASH_REMATCH[2]))
-  fi
+  for ((i = 0; i < shards; i++)); do
+    echo "--- fuzz shard $((i + 1))/$shards"
+    cat "$fuzz_tmp/$i.log"
+    line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$fuzz_tmp/$i.log" | tail -n 1 || true)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+      passed=$((passed + BASH_REMATCH[1]))
+      failed=$((failed + BASH_REMATCH[2]))
+    fi
+    shard_rc=$(cat "$fuzz_tmp/$i.rc" 2>/dev/null || echo 1)
+    ((shard_rc == 0)) || rc=$shard_rc
+  done
+  rm -rf "$fuzz_tmp"
   ((rc == 0)) || exit "$rc"
   stage_end fuzz
 fi

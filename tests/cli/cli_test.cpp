@@ -760,3 +760,131 @@ TEST_F(Cli, HelpAndVersion) {
 }
 
 }  // namespace
+
+// --- served from the store: no network, no secret (cli_bugs.md) ---------------------------------
+
+namespace {
+
+// Every request libcurl makes goes to a proxy that is not there: the provider is unreachable for
+// the tool while the test still steers it.
+std::map<std::string, std::string> unreachable(std::map<std::string, std::string> e) {
+  e["http_proxy"] = "http://127.0.0.1:1";
+  e["https_proxy"] = "http://127.0.0.1:1";
+  e["no_proxy"] = "";
+  return e;
+}
+
+}  // namespace
+
+TEST_F(Cli, AValidStoredTokenNeedsNeitherTheSecretNorTheProvider) {
+  auto first = run({"get", "svc"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  ASSERT_EQ(login().status, 0);
+  auto device = run({"get", "device"});
+  ASSERT_EQ(device.status, 0) << device.err;
+  std::filesystem::remove(home_.path() / "svc.secret");
+  ASSERT_EQ(provider->post("/clear"), 200);
+  const int granted = provider->token_requests("client_credentials");
+
+  auto svc = Process(tool({"get", "svc"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(svc.status, 0) << svc.err;
+  EXPECT_EQ(svc.out, first.out);
+  auto header = Process(tool({"get", "svc", "--header"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(header.status, 0) << header.err;
+  EXPECT_EQ(trim_line(header.out), "Bearer " + trim_line(first.out));
+  // The issuer profile: no discovery document either.
+  auto again = Process(tool({"get", "device"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(again.out, device.out);
+  auto exec = Process(tool({"exec", "device", "--", "/bin/sh", "-c", "printf %s \"$DEVICE_TOKEN\""}),
+                      unreachable(env()))
+                  .finish(60s);
+  EXPECT_EQ(exec.status, 0) << exec.err;
+  EXPECT_EQ(exec.out, trim_line(device.out));
+
+  EXPECT_EQ(provider->token_requests("client_credentials"), granted);
+  EXPECT_TRUE(provider->get("/requests").empty()) << provider->get("/requests").dump();
+
+  // The poisoning is real: a run that needs the provider fails to reach it.
+  auto fresh = Process(tool({"--store", (home_.path() / "other").string(), "get", "device"}), unreachable(env()))
+                   .finish(60s);
+  EXPECT_EQ(fresh.status, 6) << fresh.err;
+}
+
+TEST_F(Cli, AnExpiredStoredTokenTakesTheNormalPath) {
+  ASSERT_EQ(run({"get", "svc"}).status, 0);
+  ASSERT_EQ(expire_stored_tokens(state_dir()), 1);
+  std::filesystem::remove(home_.path() / "svc.secret");
+  const int granted = provider->token_requests("client_credentials");
+  auto r = Process(tool({"get", "svc"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(r.status, 3) << "the secret is needed again: " << r.err;
+  EXPECT_EQ(provider->token_requests("client_credentials"), granted);
+  // Too short for --min-valid is not served either.
+  write_file(home_.path() / "svc.secret", kSvcSecret + "\n");
+  ASSERT_EQ(run({"get", "svc"}).status, 0);
+  std::filesystem::remove(home_.path() / "svc.secret");
+  auto longer = run({"get", "svc", "--min-valid", "3600"});
+  EXPECT_EQ(longer.status, 3) << longer.err;
+}
+
+TEST_F(Cli, LogoutNoRevokeNeedsNeitherTheSecretNorTheProvider) {
+  ASSERT_EQ(run({"get", "svc"}).status, 0);
+  ASSERT_EQ(login().status, 0);
+  ASSERT_EQ(store_records(state_dir()).size(), 2u);
+  std::filesystem::remove(home_.path() / "svc.secret");
+  ASSERT_EQ(provider->post("/clear"), 200);
+
+  auto svc = Process(tool({"logout", "svc", "--no-revoke"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(svc.status, 0) << svc.err;
+  EXPECT_EQ(store_records(state_dir()).size(), 1u) << "only the profile's own record";
+  auto device = Process(tool({"logout", "device", "--no-revoke"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(device.status, 0) << device.err;
+  EXPECT_TRUE(store_records(state_dir()).empty());
+  EXPECT_TRUE(provider->get("/requests").empty()) << provider->get("/requests").dump();
+  EXPECT_EQ(provider->revocations(), 0);
+
+  auto nothing = Process(tool({"logout", "device", "--no-revoke"}), unreachable(env())).finish(60s);
+  EXPECT_EQ(nothing.status, 0) << nothing.err;
+  EXPECT_NE(nothing.err.find("no token stored"), std::string::npos) << nothing.err;
+}
+
+TEST_F(Cli, TheSecretCommandRunsOnlyWhenANewTokenIsNeeded) {
+  const auto runs = home_.path() / "secret.runs";
+  write_config(config() + "\n[counted]\ntoken_endpoint = \"" + provider->base() +
+               "/realms/core/protocol/openid-connect/token\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_command = \"echo run >> " + runs.string() + "; cat " +
+               (home_.path() / "svc.secret").string() + "\"\ngrant = \"client_credentials\"\n");
+  const auto count = [&] {
+    const std::string text = std::filesystem::exists(runs) ? read_file(runs) : std::string();
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  };
+  auto first = run({"get", "counted"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_EQ(count(), 1);
+  auto second = run({"get", "counted"});
+  ASSERT_EQ(second.status, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  EXPECT_EQ(count(), 1) << "served from the store: the secret command did not run";
+  ASSERT_EQ(expire_stored_tokens(state_dir()), 1);
+  auto third = run({"get", "counted"});
+  ASSERT_EQ(third.status, 0) << third.err;
+  EXPECT_NE(third.out, first.out);
+  EXPECT_EQ(count(), 2) << "a new token needs the secret";
+}
+
+TEST_F(Cli, TheStoreLookupServesOnlyTheProfilesOwnRecord) {
+  const std::string endpoint = provider->base() + "/realms/core/protocol/openid-connect/token";
+  const std::string secret = (home_.path() / "svc.secret").string();
+  write_config(config() + "\n[scoped]\ntoken_endpoint = \"" + endpoint + "\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_file = \"" + secret + "\"\ngrant = \"client_credentials\"\nscope = \"email\"\n" +
+               "\n[aimed]\ntoken_endpoint = \"" + endpoint + "\"\nclient_id = \"" + kSvcClient +
+               "\"\nclient_secret_file = \"" + secret + "\"\ngrant = \"client_credentials\"\naudience = \"api\"\n");
+  ASSERT_EQ(run({"get", "svc"}).status, 0);
+  std::filesystem::remove(home_.path() / "svc.secret");
+  // Same endpoint and client, another scope or audience: svc's token is not theirs.
+  EXPECT_EQ(run({"get", "scoped"}).status, 3);
+  EXPECT_EQ(run({"get", "aimed"}).status, 3);
+  auto verbose = run({"--verbose", "get", "svc"});
+  EXPECT_EQ(verbose.status, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("using the stored token of profile \"svc\""), std::string::npos) << verbose.err;
+}

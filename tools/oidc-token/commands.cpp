@@ -34,12 +34,21 @@ struct Fetched {
 Fetched fetch_token(const GlobalOptions& global, const std::string& name, std::chrono::seconds min_valid) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(name);
+  const auto margin = oidc::TokenSourceOptions{}.skew + min_valid;
+  // Served from the store before the Client exists: building it reads the client secret (a
+  // command may prompt for a passphrase) and, with an issuer, fetches the discovery document.
+  // Two candidate records (the issuer's token endpoint changed) are left to the keyed path.
+  const auto mine = profile_tokens(profile, *open_store(global.store_dir, true));
+  if (mine.size() == 1 && !mine.front().second.expired(system_clock::now(), margin)) {
+    if (global.verbose) message("using the stored token of profile " + quoted(profile.name) + ": no request");
+    return {profile, std::make_shared<const oidc::Token>(mine.front().second)};
+  }
   Session session = open_session(profile, global, open_store(global.store_dir));
   if (profile.grant == "password") {
     // A stored token that is still good needs no password: the password command (which may
     // prompt) runs only when a new token is due. Any other grant's source needs no secret input.
     const auto saved = session.store->load(session.key);
-    if (saved && !saved->expired(system_clock::now(), oidc::TokenSourceOptions{}.skew + min_valid))
+    if (saved && !saved->expired(system_clock::now(), margin))
       return {profile, std::make_shared<const oidc::Token>(*saved)};
     load_password(session);
   }
@@ -185,6 +194,20 @@ int cmd_logout(const GlobalOptions& global, const LogoutOptions& options) {
   const ProfileFile file = profiles(global);
   const Profile& profile = file.find(options.profile);
   const auto store = open_store(global.store_dir);
+  if (options.no_revoke) {
+    // Deleting needs neither the provider nor a secret: the records are found from the profile.
+    const auto mine = profile_tokens(profile, *store);
+    if (mine.empty()) {
+      message("no token stored for profile " + quoted(profile.name));
+      return exit_ok;
+    }
+    for (const auto& record : mine) {
+      const auto held = store->lock(record.first, std::chrono::seconds{30}, oidc::CancelToken{});
+      store->remove(record.first);
+    }
+    message("logged out (profile " + quoted(profile.name) + ")");
+    return exit_ok;
+  }
   Session session = open_session(profile, global, store);
   // Held so that a renewal in another process cannot save a new token behind our back.
   const auto held = store->lock(session.key, std::chrono::seconds{30}, oidc::CancelToken{});
@@ -193,19 +216,17 @@ int cmd_logout(const GlobalOptions& global, const LogoutOptions& options) {
     message("no token stored for profile " + quoted(profile.name));
     return exit_ok;
   }
-  if (!options.no_revoke) {
-    if (session.client.config().revocation_endpoint.empty()) {
-      message("the provider has no revocation endpoint: the token is only deleted here");
-    } else {
-      // The refresh token first: revoking it ends the whole grant at most providers (RFC 7009 §2.1).
-      for (const auto& [value, hint] : {std::make_pair(&token->refresh_token, "refresh_token"),
-                                        std::make_pair(&token->access_token, "access_token")}) {
-        if (value->empty()) continue;
-        try {
-          session.client.revoke(*value, hint);
-        } catch (const oidc::Error& e) {
-          warn(std::string("revoking the ") + hint + " failed (deleting it anyway): " + e.what());
-        }
+  if (session.client.config().revocation_endpoint.empty()) {
+    message("the provider has no revocation endpoint: the token is only deleted here");
+  } else {
+    // The refresh token first: revoking it ends the whole grant at most providers (RFC 7009 §2.1).
+    for (const auto& [value, hint] : {std::make_pair(&token->refresh_token, "refresh_token"),
+                                      std::make_pair(&token->access_token, "access_token")}) {
+      if (value->empty()) continue;
+      try {
+        session.client.revoke(*value, hint);
+      } catch (const oidc::Error& e) {
+        warn(std::string("revoking the ") + hint + " failed (deleting it anyway): " + e.what());
       }
     }
   }
@@ -219,18 +240,10 @@ int cmd_status(const GlobalOptions& global) {
   const auto store = open_store(global.store_dir);
   const auto saved = stored_tokens(*store);
   const auto now = system_clock::now();
-  using oidc::TokenKey;
   for (const auto& p : file.profiles) {
-    const std::string resource = !p.resource.empty() ? p.resource : p.audience;
-    const std::string subject = p.interactive() ? p.name : p.grant == "password" ? p.username : "";
     const oidc::Token* found = nullptr;
-    for (const auto& [key, token] : saved) {
-      const bool provider = p.issuer.empty() ? key.token_endpoint == p.token_endpoint : key.issuer == p.issuer;
-      if (provider && key.client_id == p.client_id && key.grant == p.grant_type() && key.subject == subject &&
-          TokenKey::canonical_scope(key.scope) == TokenKey::canonical_scope(p.scope) &&
-          TokenKey::canonical_scope(key.resource) == TokenKey::canonical_scope(resource))
-        found = &token;
-    }
+    for (const auto& [key, token] : saved)
+      if (profile_owns(p, key)) found = &token;
     std::cout << oidc::detail::printable(p.name, 64) << (p.name == file.default_profile ? " (default)" : "") << "  "
               << p.grant << "  ";
     if (!found) {
