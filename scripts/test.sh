@@ -298,9 +298,29 @@ check_cxx20() {
   "$pkg/cxx20-$compiler/consumer"
 }
 
+# docs/packaging.md's ways in, against the prefix check_find_package installed (static library):
+# the recipes checked without vcpkg/Conan, the pkg-config Makefile, the port's usage, Conan's test_package.
+check_packaging() {
+  local pc
+  pc=$(echo "$root/$pkg"/prefix/lib*/pkgconfig)
+  case $1 in
+    recipes) python3 scripts/check-packaging.py ;;
+    pkg_config)
+      PKG_CONFIG_PATH=$pc quiet pkg-config --exists --print-errors --static oidc
+      rm -rf "$pkg/pkg_config" && mkdir -p "$pkg/pkg_config"
+      PKG_CONFIG_PATH=$pc quiet make -C "$pkg/pkg_config" -f "$root/tests/package/pkg_config/Makefile"
+      "$pkg/pkg_config/consumer" ;;
+    *) build_project "$2" "$pkg/$1" -DCMAKE_PREFIX_PATH="$root/$pkg/prefix" && "$pkg/$1/$3" ;;
+  esac
+}
+
 if has_stage package; then
   stage_begin "package: consumer projects (tests/package)"
   package_check "find_package against an installed prefix" check_find_package
+  package_check "vcpkg port and Conan recipe agree with CMakeLists.txt" check_packaging recipes
+  package_check "pkg-config consumer (plain Makefile)" check_packaging pkg_config
+  package_check "vcpkg port's usage snippet" check_packaging vcpkg_usage tests/package/vcpkg_usage main
+  package_check "Conan test_package as a plain CMake project" check_packaging test_package packaging/conan/test_package test_package
   package_check "add_subdirectory builds only the library" check_add_subdirectory
   package_check "OIDC_WITH_CURL, OIDC_WITH_OPENSSL, OIDC_WITH_LOOPBACK OFF: own transport, no libcurl, OpenSSL, httplib" check_no_curl
   package_check "two hidden-visibility shared libraries, each source serves its own token" check_two_shared_libs
