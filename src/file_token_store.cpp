@@ -219,7 +219,7 @@ DIR* open_listing(int dir) {
 
 }  // namespace
 
-struct FileTokenStore::Impl {
+struct OIDC_LOCAL FileTokenStore::Impl {
   std::string directory;
   FileTokenStoreOptions options;
   Fd dir;

@@ -304,7 +304,7 @@ class CallbackServer final : private SigpipeDisposition, public httplib::Server 
 
 }  // namespace
 
-struct LoopbackListener::Impl {
+struct OIDC_LOCAL LoopbackListener::Impl {
   explicit Impl(const LoopbackOptions& options)
       : timeout(std::clamp<std::chrono::milliseconds>(options.timeout, {}, max_timeout)),
         cancel(options.cancel),

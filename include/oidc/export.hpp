@@ -23,4 +23,12 @@
 #define OIDC_API
 #endif
 
+/// For src/: hides a class nested in an OIDC_API class (which would inherit its visibility), such
+/// as a pimpl, so that its internals stay out of a shared liboidc's symbol table.
+#if defined(OIDC_SHARED) && !defined(_WIN32) && !defined(__CYGWIN__) && (defined(__GNUC__) || defined(__clang__))
+#define OIDC_LOCAL __attribute__((visibility("hidden")))
+#else
+#define OIDC_LOCAL
+#endif
+
 #endif  // OIDC_EXPORT_HPP
