@@ -9,6 +9,8 @@
   features / options mapped to them are the same three, with the same defaults in both;
 - packaging/conan/conanfile.py parses (ast); its options and default_options agree with each other
   and with the CMake options it sets; set_version reads the same version;
+- both build static or shared: the port has no vcpkg_check_linkage(), the recipe takes shared=True
+  (fPIC removed, OIDC_SHARED defined for consumers);
 - the port's `usage` snippet names oidc::oidc and equals the copy in tests/package/vcpkg_usage,
   which scripts/test.sh builds against an installed prefix.
 """
@@ -81,6 +83,9 @@ def check_vcpkg(version, options):
     for name in sorted(set(re.findall(r"-D(OIDC_\w+)=", portfile))):
         if name not in options:
             problem(f"portfile.cmake: {name} is not an option() in CMakeLists.txt")
+    # Shared or static follows the triplet (BUILD_SHARED_LIBS, from vcpkg_cmake_configure).
+    if re.search(r"^\s*vcpkg_check_linkage\(", portfile, re.M):
+        problem("portfile.cmake: vcpkg_check_linkage() restricts the linkage; the project builds both")
     for flag in ("OIDC_BUILD_TESTS", "OIDC_BUILD_EXAMPLES", "OIDC_BUILD_TOOLS"):
         if f"-D{flag}=OFF" not in portfile:
             problem(f"portfile.cmake: does not pass -D{flag}=OFF")
@@ -163,6 +168,14 @@ def check_conan(version, options, vcpkg_features):
     for prop, value in (("cmake_file_name", "oidc"), ("cmake_target_name", "oidc::oidc"), ("pkg_config_name", "oidc")):
         if not re.search(rf'set_property\(\s*"{prop}"\s*,\s*"{re.escape(value)}"\s*\)', source):
             problem(f'conanfile.py: package_info does not set {prop} to "{value}"')
+    # shared=True works: nothing rejects it, fPIC goes as in other recipes, and consumers get the
+    # OIDC_SHARED the CMake target exports (Conan's generators replace oidcConfig.cmake).
+    if re.search(r"if self\.options\.shared:\s*\n\s*(#[^\n]*\n\s*)*raise", source):
+        problem("conanfile.py: rejects shared=True")
+    if not re.search(r"if self\.options\.shared:\s*\n\s*self\.options\.rm_safe\(\"fPIC\"\)", source):
+        problem("conanfile.py: configure() does not remove fPIC when shared")
+    if not re.search(r"self\.cpp_info\.defines\s*=\s*\[\"OIDC_SHARED\"\]", source):
+        problem("conanfile.py: package_info does not define OIDC_SHARED for a shared package")
     if '"pthread"' not in source:
         problem("conanfile.py: system_libs has no pthread")
 

@@ -12,7 +12,10 @@
 #              tests/fuzz/regressions once, then each harness OIDC_FUZZ_SECONDS on a copy of its
 #              corpus; findings go to build/fuzz-findings
 #   5. package consumer projects under tests/package, built against the library:
-#              find_package (installed to a temporary prefix), add_subdirectory (only the library
+#              find_package, pkg-config, the vcpkg port's usage and Conan's test_package, each
+#              against a static and a shared (BUILD_SHARED_LIBS=ON) install in a temporary prefix
+#              (the shared one: consumers load its liboidc.so, which exports oidc:: names only),
+#              add_subdirectory (only the library
 #              target may appear), no_curl (OIDC_WITH_CURL=OFF, OIDC_WITH_OPENSSL=OFF, OIDC_WITH_LOOPBACK=OFF: must link without libcurl,
 #              OpenSSL and cpp-httplib), and
 #              the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
@@ -232,29 +235,89 @@ package_check() {
   echo "ok: $name"
 }
 
-check_find_package() {
+# The library and the tools, Release, installed to $pkg/prefix (static, the default) or, with
+# `shared`, to $pkg/prefix-shared (BUILD_SHARED_LIBS=ON); the consumers below build against either.
+prefix_of() { [[ $1 == shared ]] && echo "$pkg/prefix-shared" || echo "$pkg/prefix"; }
+
+install_prefix() {
+  local kind=$1 prefix lib=$pkg/lib args=()
+  prefix=$(prefix_of "$kind")
+  if [[ $kind == shared ]]; then
+    lib=$pkg/lib-shared
+    args=(-DBUILD_SHARED_LIBS=ON)
+  fi
   # Release, so -O2-only warnings (-Wmaybe-uninitialized, ...) are errors here too.
-  build_project . "$pkg/lib" -DCMAKE_BUILD_TYPE=Release -DOIDC_WERROR=ON \
-    -DOIDC_BUILD_TESTS=OFF -DOIDC_BUILD_EXAMPLES=OFF -DOIDC_BUILD_BENCHMARKS=OFF -DOIDC_INSTALL=ON
-  rm -rf "$pkg/prefix"
-  quiet cmake --install "$pkg/lib" --prefix "$root/$pkg/prefix"
+  build_project . "$lib" -DCMAKE_BUILD_TYPE=Release -DOIDC_WERROR=ON \
+    -DOIDC_BUILD_TESTS=OFF -DOIDC_BUILD_EXAMPLES=OFF -DOIDC_BUILD_BENCHMARKS=OFF -DOIDC_INSTALL=ON "${args[@]}"
+  rm -rf "$prefix"
+  quiet cmake --install "$lib" --prefix "$root/$prefix"
   local f
   for f in include/oidc/oidc.hpp include/oidc/version.hpp; do
-    [[ -f $pkg/prefix/$f ]] || { echo "not installed: $f" >&2; return 1; }
+    [[ -f $prefix/$f ]] || { echo "not installed: $f" >&2; return 1; }
   done
-  ls "$pkg"/prefix/lib*/cmake/oidc/oidcConfig.cmake >/dev/null ||
+  ls "$prefix"/lib*/cmake/oidc/oidcConfig.cmake >/dev/null ||
     { echo "not installed: lib*/cmake/oidc/oidcConfig.cmake" >&2; return 1; }
-  # The CLI is installed with the library (issue 15) and runs from the prefix.
+  # The CLI is installed with the library (issue 15) and runs from the prefix (shared: through its
+  # install RPATH, $ORIGIN/../lib).
   local help
-  help=$("$pkg/prefix/bin/oidc-token" --help) && [[ $help == *"Exit status:"* ]] ||
-    { echo "not installed or not runnable: bin/oidc-token" >&2; return 1; }
-  if find "$pkg/prefix" -name '*test*' -o -name 'local_provider*' | grep -q .; then
+  help=$("$prefix/bin/oidc-token" --help) && [[ $help == *"Exit status:"* ]] ||
+    { echo "not installed or not runnable: $prefix/bin/oidc-token" >&2; return 1; }
+  if find "$prefix" -name '*test*' -o -name 'local_provider*' | grep -q .; then
     echo "test files were installed:" >&2
-    find "$pkg/prefix" -name '*test*' -o -name 'local_provider*' >&2
+    find "$prefix" -name '*test*' -o -name 'local_provider*' >&2
     return 1
   fi
-  build_project tests/package/find_package "$pkg/find_package" -DCMAKE_PREFIX_PATH="$root/$pkg/prefix"
-  "$pkg/find_package/consumer"
+  [[ $kind == shared ]] || return 0
+  if find "$prefix" -name 'liboidc.a' | grep -q .; then
+    echo "a shared install has liboidc.a" >&2
+    return 1
+  fi
+  check_exports "$prefix"
+  uses_shared_liboidc "$prefix" "$prefix/bin/oidc-token"
+}
+
+# The installed liboidc.so's SONAME is liboidc.so.MAJOR.MINOR (0.x: a minor may break the ABI),
+# and its dynamic symbols are oidc:: names only (cmake/oidc.map), no oidc::detail name but those
+# declared OIDC_API, no lambda or anonymous-namespace internals.
+soname_of() {
+  local version
+  version=$(sed -n 's/^#define OIDC_VERSION "\([0-9]*\.[0-9]*\)\.[0-9]*"$/\1/p' include/oidc/version.hpp)
+  echo "liboidc.so.$version"
+}
+
+check_exports() {
+  local so soname syms bad
+  so=$(echo "$1"/lib*/liboidc.so)
+  soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+  [[ $soname == "$(soname_of)" ]] || { echo "$so: SONAME '$soname', expected $(soname_of)" >&2; return 1; }
+  syms=$(nm -D --defined-only "$so" | awk '{print $3}')
+  bad=$(grep -Ev '^_Z(N|NK|TIN|TSN|TVN)4oidc' <<<"$syms" || true)
+  bad+=$(c++filt <<<"$syms" | grep -E 'anonymous namespace|\{lambda|oidc::detail::' |
+    grep -Ev '^oidc::detail::(coarse_system_now|token_source_thread_starter)\(\)$' || true)
+  if [[ -n $bad ]]; then
+    echo "$so exports more than oidc::'s OIDC_API names:" >&2
+    c++filt <<<"$bad" >&2
+    return 1
+  fi
+  echo "$so: $(wc -l <<<"$syms") exported symbols, all oidc::"
+}
+
+# `exe` loads the prefix's liboidc.so, not a static copy, and runs.
+uses_shared_liboidc() {
+  local prefix=$1 exe=$2
+  readelf -d "$exe" | grep -q "(NEEDED).*\[$(soname_of)\]" ||
+    { echo "$exe does not need $(soname_of):" >&2; readelf -d "$exe" | grep NEEDED >&2; return 1; }
+  ldd "$exe" | grep -q "$(soname_of) => $root/$prefix/lib" ||
+    { echo "$exe does not load the prefix's liboidc.so:" >&2; ldd "$exe" >&2; return 1; }
+}
+
+check_find_package() {
+  local kind=$1 prefix out=$pkg/find_package-$1
+  prefix=$(prefix_of "$kind")
+  install_prefix "$kind"
+  build_project tests/package/find_package "$out" -DCMAKE_PREFIX_PATH="$root/$prefix"
+  [[ $kind == static ]] || uses_shared_liboidc "$prefix" "$out/consumer"
+  "$out/consumer"
 }
 
 check_add_subdirectory() {
@@ -298,29 +361,46 @@ check_cxx20() {
   "$pkg/cxx20-$compiler/consumer"
 }
 
-# docs/packaging.md's ways in, against the prefix check_find_package installed (static library):
+# docs/packaging.md's ways in, against a prefix check_find_package installed (static or shared):
 # the recipes checked without vcpkg/Conan, the pkg-config Makefile, the port's usage, Conan's test_package.
+# The CMake consumers find a shared liboidc through the build-tree RPATH CMake gives them; the
+# Makefile gets -Wl,-rpath, as a pkg-config user would pass it.
 check_packaging() {
-  local pc
-  pc=$(echo "$root/$pkg"/prefix/lib*/pkgconfig)
-  case $1 in
+  local kind=$1 what=$2 prefix pc exe
+  prefix=$(prefix_of "$kind")
+  pc=$(echo "$root/$prefix"/lib*/pkgconfig)
+  case $what in
     recipes) python3 scripts/check-packaging.py ;;
     pkg_config)
-      PKG_CONFIG_PATH=$pc quiet pkg-config --exists --print-errors --static oidc
-      rm -rf "$pkg/pkg_config" && mkdir -p "$pkg/pkg_config"
-      PKG_CONFIG_PATH=$pc quiet make -C "$pkg/pkg_config" -f "$root/tests/package/pkg_config/Makefile"
-      "$pkg/pkg_config/consumer" ;;
-    *) build_project "$2" "$pkg/$1" -DCMAKE_PREFIX_PATH="$root/$pkg/prefix" && "$pkg/$1/$3" ;;
+      local static=(--static) ldflags=()
+      if [[ $kind == shared ]]; then
+        static=()
+        ldflags=(SHARED=1 LDFLAGS="-Wl,-rpath,$(dirname "$pc")")
+        PKG_CONFIG_PATH=$pc pkg-config --cflags oidc | grep -q -- '-DOIDC_SHARED' ||
+          { echo "oidc.pc of a shared install has no -DOIDC_SHARED in Cflags" >&2; return 1; }
+      fi
+      PKG_CONFIG_PATH=$pc quiet pkg-config --exists --print-errors "${static[@]}" oidc
+      rm -rf "$pkg/pkg_config-$kind" && mkdir -p "$pkg/pkg_config-$kind"
+      PKG_CONFIG_PATH=$pc quiet make -C "$pkg/pkg_config-$kind" -f "$root/tests/package/pkg_config/Makefile" "${ldflags[@]}"
+      exe=$pkg/pkg_config-$kind/consumer ;;
+    *)
+      build_project "$3" "$pkg/$what-$kind" -DCMAKE_PREFIX_PATH="$root/$prefix"
+      exe=$pkg/$what-$kind/$4 ;;
   esac
+  [[ -n ${exe:-} ]] || return 0
+  [[ $kind == static ]] || uses_shared_liboidc "$prefix" "$exe"
+  "$exe"
 }
 
 if has_stage package; then
   stage_begin "package: consumer projects (tests/package)"
-  package_check "find_package against an installed prefix" check_find_package
-  package_check "vcpkg port and Conan recipe agree with CMakeLists.txt" check_packaging recipes
-  package_check "pkg-config consumer (plain Makefile)" check_packaging pkg_config
-  package_check "vcpkg port's usage snippet" check_packaging vcpkg_usage tests/package/vcpkg_usage main
-  package_check "Conan test_package as a plain CMake project" check_packaging test_package packaging/conan/test_package test_package
+  package_check "vcpkg port and Conan recipe agree with CMakeLists.txt" check_packaging static recipes
+  for kind in static shared; do
+    package_check "find_package against an installed $kind prefix" check_find_package $kind
+    package_check "pkg-config consumer (plain Makefile), $kind" check_packaging $kind pkg_config
+    package_check "vcpkg port's usage snippet, $kind" check_packaging $kind vcpkg_usage tests/package/vcpkg_usage main
+    package_check "Conan test_package as a plain CMake project, $kind" check_packaging $kind test_package packaging/conan/test_package test_package
+  done
   package_check "add_subdirectory builds only the library" check_add_subdirectory
   package_check "OIDC_WITH_CURL, OIDC_WITH_OPENSSL, OIDC_WITH_LOOPBACK OFF: own transport, no libcurl, OpenSSL, httplib" check_no_curl
   package_check "two hidden-visibility shared libraries, each source serves its own token" check_two_shared_libs

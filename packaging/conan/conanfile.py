@@ -89,12 +89,9 @@ class OidcConan(ConanFile):
 
     def validate(self):
         check_min_cppstd(self, 17)
-        if self.options.shared:
-            # No export macro or hidden-visibility build yet (issue 16, part 1).
-            raise ConanInvalidConfiguration("oidc does not support shared builds yet; use shared=False")
 
     def generate(self):
-        tc = CMakeToolchain(self)
+        tc = CMakeToolchain(self)  # sets BUILD_SHARED_LIBS from the shared option
         for option, variable in CMAKE_OPTIONS.items():
             tc.cache_variables[variable] = bool(self.options.get_safe(option))
         tc.cache_variables["OIDC_BUILD_TESTS"] = False
@@ -124,5 +121,9 @@ class OidcConan(ConanFile):
         self.cpp_info.set_property("cmake_target_name", "oidc::oidc")
         self.cpp_info.set_property("pkg_config_name", "oidc")
         self.cpp_info.libs = ["oidc"]
+        if self.options.shared:
+            # What the CMake target's INTERFACE_COMPILE_DEFINITIONS carries (include/oidc/export.hpp);
+            # Conan's generators replace the installed oidcConfig.cmake, so it is said again here.
+            self.cpp_info.defines = ["OIDC_SHARED"]
         if self.settings.os in ("Linux", "FreeBSD"):
             self.cpp_info.system_libs = ["pthread"]

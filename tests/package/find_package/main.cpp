@@ -4,10 +4,13 @@
 #include <oidc/oidc.hpp>
 
 #include "../consumer_check.hpp"
+#include "error_probe.hpp"
 
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <system_error>
+#include <utility>
 
 int main() {
   using consumer::check;
@@ -46,6 +49,25 @@ int main() {
   } catch (const oidc::Error& e) {
     check(e.code() == oidc::errc::connect, std::string("expected errc::connect, got: ") + e.what());
   }
+
+  // An oidc::Error thrown inside the library (src/file_token_store.cpp: /dev/null is no
+  // directory) is caught here by its type, and std::error_code compares categories by address: the
+  // code made here, the one made in error_probe's hidden copies of oidc's inline functions and
+  // errc::store must all agree, however liboidc is linked.
+  try {
+    oidc::FileTokenStoreOptions options;
+    options.directory = "/dev/null";
+    const oidc::FileTokenStore store(std::move(options));
+    check(false, "FileTokenStore accepted /dev/null as its directory");
+  } catch (const oidc::Error& e) {
+    check(e.code() == oidc::errc::store, std::string("expected errc::store, got: ") + e.what());
+    check(e.error_code() == oidc::errc::store, "Error::error_code() is not errc::store");
+  }
+  const std::error_code probed = error_probe::store_refusal("/dev/null");
+  check(probed == oidc::errc::store, "error_probe's code (" + probed.message() + ", category " +
+                                         (probed ? probed.category().name() : "none") +
+                                         ") is not errc::store: two oidc::error_category() objects");
+  check(!probed || &probed.category() == &oidc::error_category(), "error_probe has its own error category");
 
   if (consumer::failures != 0) return 1;
   std::cout << "find_package consumer: OK (oidc " << OIDC_VERSION << ")\n";

@@ -2,8 +2,8 @@
 # namespaced (OIDC_*), -Werror is opt-in (OIDC_WERROR, OFF), nothing is downloaded at configure
 # time, and tests/examples are switched off here explicitly.
 
-# Shared builds (an export macro, hidden visibility) are not there yet.
-vcpkg_check_linkage(ONLY_STATIC_LIBRARY)
+# Static or shared as the triplet's VCPKG_LIBRARY_LINKAGE says: vcpkg_cmake_configure passes it
+# as BUILD_SHARED_LIBS, which the project follows (docs/packaging.md, "Static or shared").
 
 if(DEFINED ENV{VCPKG_OIDC_SOURCE})
   # Building this checkout: `VCPKG_OIDC_SOURCE=1 vcpkg install oidc --overlay-ports=packaging/vcpkg/ports`
