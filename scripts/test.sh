@@ -307,9 +307,11 @@ check_exports() {
 # `exe` loads the prefix's liboidc.so, not a static copy, and runs.
 uses_shared_liboidc() {
   local prefix=$1 exe=$2
-  readelf -d "$exe" | grep -q "(NEEDED).*\[$(soname_of)\]" ||
-    { echo "$exe does not need $(soname_of):" >&2; readelf -d "$exe" | grep NEEDED >&2; return 1; }
-  ldd "$exe" | grep -q "$(soname_of) => $root/$prefix/lib" ||
+  local needed loaded
+  needed=$(readelf -d "$exe" | grep '(NEEDED)')
+  [[ $needed == *"[$(soname_of)]"* ]] || { echo "$exe does not need $(soname_of):" >&2; echo "$needed" >&2; return 1; }
+  loaded=$(ldd "$exe" | sed -n "s/^[[:space:]]*$(soname_of) => \(.*\) (0x.*/\1/p")
+  [[ -n $loaded && $(realpath "$loaded") == $(realpath "$prefix"/lib*/"$(soname_of)") ]] ||
     { echo "$exe does not load the prefix's liboidc.so:" >&2; ldd "$exe" >&2; return 1; }
 }
 
@@ -378,7 +380,7 @@ check_packaging() {
       if [[ $kind == shared ]]; then
         static=()
         ldflags=(SHARED=1 LDFLAGS="-Wl,-rpath,$(dirname "$pc")")
-        PKG_CONFIG_PATH=$pc pkg-config --cflags oidc | grep -q -- '-DOIDC_SHARED' ||
+        [[ " $(PKG_CONFIG_PATH=$pc pkg-config --cflags oidc) " == *" -DOIDC_SHARED "* ]] ||
           { echo "oidc.pc of a shared install has no -DOIDC_SHARED in Cflags" >&2; return 1; }
       fi
       PKG_CONFIG_PATH=$pc quiet pkg-config --exists --print-errors "${static[@]}" oidc
