@@ -278,12 +278,14 @@ install_prefix() {
   uses_shared_liboidc "$prefix" "$prefix/bin/oidc-token"
 }
 
-# The installed liboidc.so's SONAME is liboidc.so.MAJOR.MINOR (0.x: a minor may break the ABI),
+# The installed liboidc.so's SONAME is liboidc.so.MAJOR.MINOR while 0.x (a minor may break the
+# ABI), liboidc.so.MAJOR from 1.0 on (CMakeLists.txt),
 # and its dynamic symbols are oidc:: names only (cmake/oidc.map), no oidc::detail name but those
 # declared OIDC_API, no lambda or anonymous-namespace internals.
 soname_of() {
   local version
   version=$(sed -n 's/^#define OIDC_VERSION "\([0-9]*\.[0-9]*\)\.[0-9]*"$/\1/p' include/oidc/version.hpp)
+  [[ $version == 0.* ]] || version=${version%%.*}
   echo "liboidc.so.$version"
 }
 
