@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
     ok &= expect(!renewed.access_token.empty(), "password: refresh");
 
     // [device]
-    oidc::DeviceAuthorization auth = device.device_authorization({"openid profile"});
+    oidc::DeviceAuthorization auth = device.device_authorization({"openid profile"});  // with client_secret
     std::cout << "Open " << auth.verification_uri_complete << "\n";  // .../Device?userCode=7096
-    oidc::Token on_device = device.poll_device_token(auth);        // with client_secret, unlike the document
+    oidc::Token on_device = device.poll_device_token(auth);        // access, ID and refresh token
     // [device]
     ok &= expect(auth.user_code.size() == 4 && !on_device.id_token.empty(), "device flow");
 
