@@ -65,14 +65,14 @@ int main(int argc, char** argv) {
     // [source]
 
     using snippet::expect;
-    bool ok = expect(header.rfind("Bearer ", 0) == 0, "no Bearer header") &
-              expect(t.expiry.has_value(), "no expiry (the seed's expires_in)") &
-              expect(t.refresh_token.empty(), "a refresh token (Keycloak issues none here)") &
-              expect(!scoped.access_token.empty(), "no scoped token") &
-              expect(api_header.rfind("Bearer ", 0) == 0, "no header from the source") &
-              expect(source->authorization_header() == api_header, "the source did not cache") &
-              expect(!for_api.access_token.empty() && !for_resource.access_token.empty(), "no audience token") &
-              expect(!b.access_token.empty(), "no token with Basic authentication");
+    bool ok = expect(header.rfind("Bearer ", 0) == 0, "no Bearer header");
+    ok &= expect(t.expiry.has_value(), "no expiry (the seed's expires_in)");
+    ok &= expect(t.refresh_token.empty(), "a refresh token (Keycloak issues none here)");
+    ok &= expect(!scoped.access_token.empty(), "no scoped token");
+    ok &= expect(api_header.rfind("Bearer ", 0) == 0, "no header from the source");
+    ok &= expect(source->authorization_header() == api_header, "the source did not cache");
+    ok &= expect(!for_api.access_token.empty() && !for_resource.access_token.empty(), "no audience token");
+    ok &= expect(!b.access_token.empty(), "no token with Basic authentication");
     return ok ? 0 : 1;
   } catch (const oidc::Error& e) {
     std::cerr << e.what() << "\n";  // never holds the secret or a token
