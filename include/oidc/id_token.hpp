@@ -160,8 +160,8 @@ inline bool same_audience(std::vector<std::string> a, std::vector<std::string> b
 ///         or now; `jwt_malformed`, `algorithm_rejected`, `key_not_found`, `signature_invalid`;
 ///         `token_type_mismatch`; `issuer_mismatch`, `missing_claim`, `audience_mismatch`,
 ///         `token_expired`, `token_not_yet_valid`, `nonce_mismatch`, `auth_time_too_old`,
-///         `hash_mismatch`, `subject_mismatch`; and what \p keys throws while fetching (a
-///         JwksCache: transport errors). Messages quote only short, printable claim values (iss,
+///         `hash_mismatch`, `subject_mismatch`; and what \p keys throws (a JwksCache that
+///         has no key set yet: its fetch's error). Messages quote only short, printable claim values (iss,
 ///         aud), never the token.
 inline IdToken validate_id_token(std::string_view jwt, const KeySource& keys, const IdTokenChecks& checks) {
   const std::string op = "ID token validation";
