@@ -90,7 +90,7 @@ struct ClientConfig : Endpoints {
   /// \name JWT client authentication
   /// RFC 7523 §2.2, OIDC Core §9.
   ///@{
-  std::optional<SigningKey> signing_key;  ///< For private_key_jwt: e.g. `SigningKey::from_pem(pem, "kid-1")`.
+  std::optional<SigningKey> signing_key;  ///< For private_key_jwt, such as `SigningKey::from_pem(pem, "kid-1")`.
   /// The `aud` of client assertions; see AssertionAudience.
   AssertionAudience assertion_audience = AssertionAudience::token_endpoint;
   ///@}
@@ -490,7 +490,7 @@ class Client {
     return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
                           std::move(options));
   }
-  /// An extension grant (RFC 6749 §4.5), e.g.
+  /// Renews by refresh, else by re-running an extension grant (RFC 6749 §4.5) such as
   /// `{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", jwt}}`: \p form
   /// is sent as request_token() sends it, every time the grant is re-run. Refreshes send no
   /// extension parameters (they belong to the grant, not to the refresh). A \p form without

@@ -48,7 +48,7 @@ class IssuerPolicy {
  public:
   IssuerPolicy() = default;  ///< Exact equality.
   static IssuerPolicy exact() { return {}; }  ///< Exact equality, spelled out.
-  /// A template policy for the placeholder, e.g. `"{tenantid}"`.
+  /// A template policy for a placeholder such as `"{tenantid}"`.
   /// \throws oidc::Error `errc::config` unless the placeholder is "{name}" with a non-empty name of
   ///         letters, digits and '_'.
   static IssuerPolicy templated(std::string placeholder) {
@@ -109,8 +109,8 @@ struct DiscoveryOptions : FetchOptions {
 /// metadata names), a few lists only discovery fills, and the whole document for anything else.
 /// Every URL and list has passed the checks described at parse_provider_metadata().
 struct ProviderMetadata : Endpoints {
-  std::vector<std::string> subject_types_supported;   ///< OIDC Discovery §3, e.g. `public`, `pairwise`.
-  std::vector<std::string> response_modes_supported;  ///< e.g. `query`, `fragment`, `form_post`.
+  std::vector<std::string> subject_types_supported;   ///< OIDC Discovery §3: `public`, `pairwise`.
+  std::vector<std::string> response_modes_supported;  ///< Such as `query`, `fragment`, `form_post`.
   std::vector<std::string> claims_supported;          ///< Claim names the server may supply.
   std::vector<std::string> introspection_endpoint_auth_methods_supported;  ///< RFC 8414 §2.
   std::vector<std::string> revocation_endpoint_auth_methods_supported;     ///< RFC 8414 §2.

@@ -28,12 +28,12 @@ struct Endpoints {
   /// \name Declared capabilities
   /// What the server declares it supports (RFC 8414 §2 / OIDC Discovery §3); empty: not declared.
   ///@{
-  std::vector<std::string> grant_types_supported;  ///< e.g. `authorization_code`, `refresh_token`.
-  std::vector<std::string> response_types_supported;  ///< e.g. `code`.
+  std::vector<std::string> grant_types_supported;  ///< Grant types, such as `authorization_code`, `refresh_token`.
+  std::vector<std::string> response_types_supported;  ///< Response types, such as `code`.
   std::vector<std::string> scopes_supported;          ///< Scope values the server names.
-  std::vector<std::string> token_endpoint_auth_methods_supported;  ///< e.g. `client_secret_basic`, `private_key_jwt`.
+  std::vector<std::string> token_endpoint_auth_methods_supported;  ///< Such as `client_secret_basic`, `private_key_jwt`.
   std::vector<std::string> token_endpoint_auth_signing_alg_values_supported;  ///< JWS algorithms for client assertions.
-  std::vector<std::string> code_challenge_methods_supported;  ///< RFC 7636 methods, e.g. `S256`.
+  std::vector<std::string> code_challenge_methods_supported;  ///< RFC 7636 methods, such as `S256`.
   std::vector<std::string> id_token_signing_alg_values_supported;  ///< JWS algorithms for ID tokens.
   std::vector<std::string> userinfo_signing_alg_values_supported;  ///< JWS algorithms for signed UserInfo.
   ///@}

@@ -57,7 +57,7 @@ class IdToken {
  public:
   using time_point = std::chrono::system_clock::time_point;  ///< The Clock's time point.
 
-  /// The compact JWT, e.g. for id_token_hint. A credential: never printed by operator<<.
+  /// The compact JWT, as sent for id_token_hint. A credential: never printed by operator<<.
   [[nodiscard]] const std::string& raw() const noexcept { return raw_; }
   [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }  ///< The JOSE header.
   [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }  ///< Every claim of the payload.
