@@ -166,7 +166,8 @@ class Client {
     return request_token(grant.form(), cancel);
   }
 
-  /// Resource owner password credentials grant (RFC 6749 §4.3); legacy, for first-party clients.
+  /// Resource owner password credentials grant (RFC 6749 §4.3). The OAuth 2.0 Security BCP
+  /// (RFC 9700 §2.4) says not to use it; it remains for servers that offer nothing else.
   [[nodiscard]] Token password(const grants::Password& grant,
                                const std::optional<CancelToken>& cancel = std::nullopt) const {
     return request_token(grant.form(), cancel);
