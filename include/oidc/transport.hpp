@@ -17,8 +17,7 @@ namespace oidc {
 /// a message that does not contain the request body. A malformed request (a method that is not a
 /// token, a URL that is not printable ASCII, an invalid header field) is refused with
 /// `errc::invalid_request` before anything is sent. Do not follow redirects (the curl transport
-/// does not): the library answers a 3xx as it is, and a followed redirect could carry credentials
-/// to another host.
+/// does not): the library answers a 3xx as it is, and following redirects enables SSRF.
 class Transport {
  public:
   virtual ~Transport() = default;
