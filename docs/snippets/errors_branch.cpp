@@ -5,6 +5,8 @@
 // as "log in again", and a refused connection as "retry later".
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -42,15 +44,6 @@ Action classify(const oidc::Error& e) {
 
 namespace {
 
-int failures = 0;
-
-void expect(bool ok, const char* what) {
-  if (!ok) {
-    std::cerr << "FAILED: " << what << "\n";
-    ++failures;
-  }
-}
-
 oidc::ClientConfig svc_config(const std::string& base_url, const char* secret) {
   oidc::ClientConfig cfg;
   cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
@@ -62,8 +55,8 @@ oidc::ClientConfig svc_config(const std::string& base_url, const char* secret) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
+  bool ok = true;
   const oidc::Client client(svc_config(base_url, "not-the-secret"));
 
   // [catch]
@@ -91,36 +84,36 @@ int main(int argc, char** argv) {
 
   try {
     (void)client.client_credentials();
-    expect(false, "a wrong secret was accepted");
+    ok = snippet::expect(false, "a wrong secret was accepted") && ok;
   } catch (const oidc::Error& e) {
-    expect(e.code() == oidc::errc::oauth_error, "wrong secret: errc::oauth_error");
-    expect(e.oauth_code() == "invalid_client", "wrong secret: invalid_client");
-    expect(e.http_status() == 401, "wrong secret: HTTP 401");
-    expect(classify(e) == Action::fix_configuration, "wrong secret: fix_configuration");
-    expect(std::string(e.what()).find("not-the-secret") == std::string::npos, "the secret stays out of what()");
+    ok = snippet::expect(e.code() == oidc::errc::oauth_error, "wrong secret: errc::oauth_error") && ok;
+    ok = snippet::expect(e.oauth_code() == "invalid_client", "wrong secret: invalid_client") && ok;
+    ok = snippet::expect(e.http_status() == 401, "wrong secret: HTTP 401") && ok;
+    ok = snippet::expect(classify(e) == Action::fix_configuration, "wrong secret: fix_configuration") && ok;
+    ok = snippet::expect(std::string(e.what()).find("not-the-secret") == std::string::npos, "the secret stays out of what()") && ok;
   }
 
   try {
     oidc::Token no_refresh;
     no_refresh.access_token = oidc::Secret("opaque");
     (void)client.refresh(no_refresh);
-    expect(false, "a refresh without refresh token succeeded");
+    ok = snippet::expect(false, "a refresh without refresh token succeeded") && ok;
   } catch (const oidc::Error& e) {
-    expect(e.code() == oidc::errc::interaction_required, "no refresh token: interaction_required");
-    expect(classify(e) == Action::log_in_again, "no refresh token: log_in_again");
+    ok = snippet::expect(e.code() == oidc::errc::interaction_required, "no refresh token: interaction_required") && ok;
+    ok = snippet::expect(classify(e) == Action::log_in_again, "no refresh token: log_in_again") && ok;
   }
 
   try {
     // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
     (void)oidc::Client(svc_config("http://127.0.0.1:1", "svc-secret")).client_credentials();
-    expect(false, "a request to a closed port succeeded");
+    ok = snippet::expect(false, "a request to a closed port succeeded") && ok;
   } catch (const oidc::Error& e) {
-    expect(e.code() == oidc::errc::connect, "closed port: errc::connect");
-    expect(e.http_status() == 0, "closed port: no HTTP status");
-    expect(classify(e) == Action::retry_later, "closed port: retry_later");
+    ok = snippet::expect(e.code() == oidc::errc::connect, "closed port: errc::connect") && ok;
+    ok = snippet::expect(e.http_status() == 0, "closed port: no HTTP status") && ok;
+    ok = snippet::expect(classify(e) == Action::retry_later, "closed port: retry_later") && ok;
   }
 
   const oidc::Token good = oidc::Client(svc_config(base_url, "svc-secret")).client_credentials();
-  expect(!good.access_token.empty(), "the right secret gets a token");
-  return failures == 0 ? 0 : 1;
+  ok = snippet::expect(!good.access_token.empty(), "the right secret gets a token") && ok;
+  return ok ? 0 : 1;
 }

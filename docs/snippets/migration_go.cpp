@@ -6,6 +6,8 @@
 // checks and the device flow.
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -13,16 +15,9 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
   const char* control = std::getenv("OIDC_PROVIDER_CONTROL");
-  int failed = 0;
-  const auto expect = [&failed](bool ok, const char* what) {
-    if (!ok) {
-      std::cerr << "FAILED: " << what << "\n";
-      ++failed;
-    }
-  };
+  bool ok = true;
 
   // [client-credentials]
   // cc := clientcredentials.Config{ClientID: "svc", ClientSecret: "svc-secret", TokenURL: url, Scopes: ...}
@@ -37,7 +32,7 @@ int main(int argc, char** argv) {
   // tok.Valid(): Go counts a token expiring within 10 s as invalid; say how close is too close.
   const bool valid = !tok.expired(std::chrono::system_clock::now(), std::chrono::seconds(10));
   // [client-credentials]
-  expect(valid, "a fresh token is valid");
+  ok = snippet::expect(valid, "a fresh token is valid") && ok;
 
   // [reuse]
   // src := oauth2.ReuseTokenSource(nil, cc.TokenSource(ctx)); httpClient := oauth2.NewClient(ctx, src)
@@ -48,14 +43,14 @@ int main(int argc, char** argv) {
   if (control != nullptr) {
     oidc::HttpRequest get{"GET", std::string(control) + "/echo", {}, {}};
     const oidc::HttpResponse echoed = http->send(get);
-    expect(echoed.ok() && echoed.body == source->authorization_header(), "the resource server got the header");
+    ok = snippet::expect(echoed.ok() && echoed.body == source->authorization_header(), "the resource server got the header") && ok;
   } else {
     std::cout << "OIDC_PROVIDER_CONTROL not set: the authorized request is not shown\n";
   }
 
   if (control != nullptr) {  // the provider's polling interval to 1 s: the default 5 s only slows the test
     oidc::HttpRequest post{"POST", std::string(control) + "/device?interval=1", {}, {}};
-    expect(oidc::default_transport()->send(post).ok(), "the provider's polling interval");
+    ok = snippet::expect(oidc::default_transport()->send(post).ok(), "the provider's polling interval") && ok;
   }
 
   // [device]
@@ -72,6 +67,6 @@ int main(int argc, char** argv) {
   // tok, err := dcfg.DeviceAccessToken(ctx, da): waits interval before each poll, +5 s on slow_down
   const oidc::Token login = device.poll_device_token(da);
   // [device]
-  expect(!login.access_token.empty() && login.has_refresh_token(), "the device login");
-  return failed == 0 ? 0 : 1;
+  ok = snippet::expect(!login.access_token.empty() && login.has_refresh_token(), "the device login") && ok;
+  return ok ? 0 : 1;
 }

@@ -6,31 +6,15 @@
 // authorization URL whose redirect is not followed.
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <iostream>
 #include <string>
 #include <utility>
 
-namespace {
-
-// Stands in for the user's browser: the provider logs alice in at once and redirects.
-std::string browser_redirect(const std::string& url) {
-  oidc::HttpRequest get{"GET", url, {}, {}};
-  const oidc::HttpResponse response = oidc::default_transport()->send(get);
-  return response.headers.get("Location").value_or("");
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
-  int failed = 0;
-  const auto expect = [&failed](bool ok, const char* what) {
-    if (!ok) {
-      std::cerr << "FAILED: " << what << "\n";
-      ++failed;
-    }
-  };
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
+  bool ok = true;
 
   // [discovery]
   // const config = await client.discovery(new URL(issuer), 'portal', 'portal-secret')
@@ -44,15 +28,15 @@ int main(int argc, char** argv) {
   options.redirect_uri = "http://127.0.0.1/callback";
   options.scope = "openid profile email";
   oidc::AuthorizationRequest request = client.authorization_request(options);
-  const std::string callback = browser_redirect(request.url());  // the user logs in
+  const std::string callback = snippet::browser_redirect(request.url());  // the user logs in
 
   // const tokens = await client.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier, expectedState, expectedNonce })
   // state, iss, the code exchange and the ID token (signature, iss, aud, exp, nonce, at_hash) in one call.
   const oidc::Token tokens = client.exchange_code(std::move(request), callback);
   const oidc::IdToken id = client.validate_id_token(tokens);  // tokens.claims()
   // [code]
-  expect(!tokens.access_token.empty() && tokens.has_refresh_token(), "the code exchange");
-  expect(!id.subject().empty(), "a validated ID token");
+  ok = snippet::expect(!tokens.access_token.empty() && tokens.has_refresh_token(), "the code exchange") && ok;
+  ok = snippet::expect(!id.subject().empty(), "a validated ID token") && ok;
 
   // [calls]
   // await client.refreshTokenGrant(config, tokens.refresh_token)
@@ -70,14 +54,14 @@ int main(int argc, char** argv) {
   // client.buildEndSessionUrl(config, { id_token_hint, post_logout_redirect_uri, state })
   const std::string logout = client.end_session_url(id, "https://portal.example.com/bye", "bye-state");
   // [calls]
-  expect(info.subject() == id.subject(), "userinfo for the same user");
-  expect(active, "introspection says active");
-  expect(logout.find("id_token_hint=") != std::string::npos, "the logout URL carries the ID token");
+  ok = snippet::expect(info.subject() == id.subject(), "userinfo for the same user") && ok;
+  ok = snippet::expect(active, "introspection says active") && ok;
+  ok = snippet::expect(logout.find("id_token_hint=") != std::string::npos, "the logout URL carries the ID token") && ok;
   try {
     (void)client.refresh(refreshed);
-    expect(false, "a revoked refresh token still worked");
+    ok = snippet::expect(false, "a revoked refresh token still worked") && ok;
   } catch (const oidc::Error& e) {
-    expect(e.oauth_code() == "invalid_grant", "the revoked refresh token is refused");
+    ok = snippet::expect(e.oauth_code() == "invalid_grant", "the revoked refresh token is refused") && ok;
   }
-  return failed == 0 ? 0 : 1;
+  return ok ? 0 : 1;
 }

@@ -5,6 +5,8 @@
 // ask, one request is made; an invalidated token is renewed once.
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <atomic>
 #include <iostream>
 #include <memory>
@@ -13,20 +15,13 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
   oidc::ClientConfig cfg;
   cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
   cfg.client_id = "svc";
   cfg.client_secret = oidc::Secret("svc-secret");
   const oidc::Client client(cfg);
-  int failed = 0;
-  const auto expect = [&failed](bool ok, const char* what) {
-    if (!ok) {
-      std::cerr << "FAILED: " << what << "\n";
-      ++failed;
-    }
-  };
+  bool ok = true;
 
   // [source]
   std::atomic<int> renewed{0};
@@ -50,8 +45,8 @@ int main(int argc, char** argv) {
   for (auto& w : workers) w.join();
   std::cout << source->renewals() << " renewal(s) for 8000 calls\n";  // 1
   // [threads]
-  expect(source->renewals() == 1, "one renewal for 8000 calls");
-  expect(renewed == 1, "on_token ran once");
+  ok = snippet::expect(source->renewals() == 1, "one renewal for 8000 calls") && ok;
+  ok = snippet::expect(renewed == 1, "on_token ran once") && ok;
 
   // [refused]
   // A resource server answered 401 to this token: drop it (only if it is still the current one,
@@ -61,8 +56,8 @@ int main(int argc, char** argv) {
   source->invalidate(*refused);  // a second 401 for the same token changes nothing
   const std::shared_ptr<const oidc::Token> fresh = source->token();
   // [refused]
-  expect(source->renewals() == 2, "one renewal for two refusals of one token");
-  expect(!fresh->access_token.equals(refused->access_token.expose()), "a new token after the refusal");
-  expect(renewed == 2, "on_token ran for the renewal");
-  return failed == 0 ? 0 : 1;
+  ok = snippet::expect(source->renewals() == 2, "one renewal for two refusals of one token") && ok;
+  ok = snippet::expect(!fresh->access_token.equals(refused->access_token.expose()), "a new token after the refusal") && ok;
+  ok = snippet::expect(renewed == 2, "on_token ran for the renewal") && ok;
+  return ok ? 0 : 1;
 }

@@ -4,6 +4,8 @@
 // directory: a second source (standing for a second process, or the next run) starts from the token
 // the first one saved, without a request.
 #include <oidc/oidc.hpp>
+
+#include "check.hpp"
 #include <oidc/file_token_store.hpp>
 
 #include <stdlib.h>  // mkdtemp
@@ -14,21 +16,14 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
   if (!oidc::FileTokenStore::available()) {
     std::cout << "this build has no file token store (OIDC_WITH_FILE_STORE=OFF)\n";
     return 0;
   }
   std::string dir = (std::filesystem::temp_directory_path() / "oidc-snippet-XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) return 1;
-  int failed = 0;
-  const auto expect = [&failed](bool ok, const char* what) {
-    if (!ok) {
-      std::cerr << "FAILED: " << what << "\n";
-      ++failed;
-    }
-  };
+  bool ok = true;
 
   oidc::ClientConfig cfg;
   cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
@@ -49,7 +44,7 @@ int main(int argc, char** argv) {
     const std::string header = source->authorization_header();  // renewed, saved, then served
     // [store]
     first_token = source->token()->access_token.expose();
-    expect(source->renewals() == 1, "the first source makes the request");
+    ok = snippet::expect(source->renewals() == 1, "the first source makes the request") && ok;
   }
 
   // [restart]
@@ -65,17 +60,17 @@ int main(int argc, char** argv) {
   const oidc::TokenKey key = client.token_key(oidc::grants::ClientCredentials{}.form());
   std::cout << "saved as " << oidc::FileTokenStore::file_name(key) << "\n";
   // [restart]
-  expect(source->renewals() == 0, "the second source makes no request");
-  expect(restored->access_token.equals(first_token), "the second source serves the saved token");
-  expect(std::filesystem::exists(dir + "/tokens/" + oidc::FileTokenStore::file_name(key)), "the record is there");
-  expect(store->load(key).has_value(), "load() finds the record by the client's key");
+  ok = snippet::expect(source->renewals() == 0, "the second source makes no request") && ok;
+  ok = snippet::expect(restored->access_token.equals(first_token), "the second source serves the saved token") && ok;
+  ok = snippet::expect(std::filesystem::exists(dir + "/tokens/" + oidc::FileTokenStore::file_name(key)), "the record is there") && ok;
+  ok = snippet::expect(store->load(key).has_value(), "load() finds the record by the client's key") && ok;
 
   // A source for another scope has another key: it does not see this token.
   auto other = client.token_source(oidc::grants::ClientCredentials{"profile"}, options);
-  expect(!store->load(client.token_key(oidc::grants::ClientCredentials{"profile"}.form())).has_value(),
-         "another scope, another record");
+  ok = snippet::expect(!store->load(client.token_key(oidc::grants::ClientCredentials{"profile"}.form())).has_value(),
+         "another scope, another record") && ok;
   (void)other;
 
   std::filesystem::remove_all(dir);
-  return failed == 0 ? 0 : 1;
+  return ok ? 0 : 1;
 }

@@ -5,6 +5,8 @@
 // token of that same renewal, and the provider sees one request.
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -13,20 +15,13 @@
 #include <thread>
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
   oidc::ClientConfig cfg;
   cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
   cfg.client_id = "svc";
   cfg.client_secret = oidc::Secret("svc-secret");
   const oidc::Client client(cfg);
-  int failed = 0;
-  const auto expect = [&failed](bool ok, const char* what) {
-    if (!ok) {
-      std::cerr << "FAILED: " << what << "\n";
-      ++failed;
-    }
-  };
+  bool ok = true;
 
   // [custom]
   // Any way of getting a token can be cached: a Renew function gets the token it replaces (null at
@@ -46,20 +41,22 @@ int main(int argc, char** argv) {
   // [custom]
 
   // [give-up]
+  oidc::errc first_caller{};
   std::thread impatient([&] {
     try {
       (void)source.token();
     } catch (const oidc::Error& e) {
-      // No token yet and none within max_wait: errc::deadline_exceeded, for this caller only.
-      expect(e.code() == oidc::errc::deadline_exceeded, "the first caller gives up with deadline_exceeded");
+      first_caller = e.code();  // errc::deadline_exceeded: no token yet, and none within max_wait
     }
   });
   impatient.join();
-  expect(source.renewing(), "the renewal goes on after the caller gave up");
+  const bool still_renewing = source.renewing();  // true: giving up did not stop the renewal
   gate.cancel();  // let the renewal finish
   const auto token = source.token();  // waits for that same renewal, and gets its token
   // [give-up]
-  expect(!token->access_token.empty(), "the later caller gets the renewal's token");
-  expect(*requests == 1 && source.renewals() == 1, "one renewal, one request");
-  return failed == 0 ? 0 : 1;
+  ok = snippet::expect(first_caller == oidc::errc::deadline_exceeded, "the first caller gives up with deadline_exceeded") && ok;
+  ok = snippet::expect(still_renewing, "the renewal goes on after the caller gave up") && ok;
+  ok = snippet::expect(!token->access_token.empty(), "the later caller gets the renewal's token") && ok;
+  ok = snippet::expect(*requests == 1 && source.renewals() == 1, "one renewal, one request") && ok;
+  return ok ? 0 : 1;
 }

@@ -6,6 +6,8 @@
 // connection) each with its errc.
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -217,33 +219,24 @@ std::shared_ptr<oidc::Transport> make_beast_transport(BeastOptions options = {})
 
 namespace {
 
-int failures = 0;
-
-void expect(bool ok, const char* what) {
-  if (!ok) {
-    std::cerr << "FAILED: " << what << "\n";
-    ++failures;
-  }
-}
-
 // The request must fail with `want`; says what happened instead when it does not.
-void expect_failure(const std::shared_ptr<oidc::Transport>& transport, const oidc::HttpRequest& request,
+bool expect_failure(const std::shared_ptr<oidc::Transport>& transport, const oidc::HttpRequest& request,
                     oidc::errc want, const char* what) {
   try {
     const oidc::HttpResponse response = transport->send(request);
     std::cerr << what << ": got HTTP " << response.status << "\n";
   } catch (const oidc::Error& e) {
-    if (e.code() == want) return;
+    if (e.code() == want) return true;
     std::cerr << what << ": " << e.what() << "\n";
   }
-  expect(false, what);
+  return snippet::expect(false, what);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
+  bool ok = true;
   const std::string issuer = base_url + "/realms/core";
 
   // [use]
@@ -254,38 +247,38 @@ int main(int argc, char** argv) {
   const oidc::Client client = oidc::Client::discover(issuer, cfg);
   const oidc::Token token = client.client_credentials();
   // [use]
-  expect(!token.access_token.empty() && token.expiry.has_value(), "a token through Beast");
-  expect(client.config().token_endpoint == issuer + "/protocol/openid-connect/token", "discovery through Beast");
+  ok = snippet::expect(!token.access_token.empty() && token.expiry.has_value(), "a token through Beast") && ok;
+  ok = snippet::expect(client.config().token_endpoint == issuer + "/protocol/openid-connect/token", "discovery through Beast") && ok;
 
   const auto transport = make_beast_transport();
   oidc::HttpRequest get{"GET", issuer + "/.well-known/openid-configuration", {{"Accept", "application/json"}}, {}};
   const oidc::HttpResponse doc = transport->send(get);
-  expect(doc.ok() && doc.body.find("\"issuer\"") != std::string::npos, "a plain GET");
+  ok = snippet::expect(doc.ok() && doc.body.find("\"issuer\"") != std::string::npos, "a plain GET") && ok;
   oidc::HttpRequest missing = get;
   // The control server's 404 (the provider itself would record an unknown path as a client bug).
   const char* control = std::getenv("OIDC_PROVIDER_CONTROL");
   missing.url = std::string(control != nullptr ? control : base_url.c_str()) + "/no/such/path";
-  expect(transport->send(missing).status == 404, "a 404 is a response, not an error");
+  ok = snippet::expect(transport->send(missing).status == 404, "a 404 is a response, not an error") && ok;
 
   oidc::HttpRequest cancelled = get;
   cancelled.cancel = oidc::CancelToken();
   cancelled.cancel->cancel();
-  expect_failure(transport, cancelled, oidc::errc::cancelled, "a cancelled request: errc::cancelled");
+  ok = expect_failure(transport, cancelled, oidc::errc::cancelled, "a cancelled request: errc::cancelled") && ok;
 
   oidc::HttpRequest late = get;
   late.timeout = std::chrono::milliseconds(0);
-  expect_failure(transport, late, oidc::errc::timeout, "a passed deadline: errc::timeout");
+  ok = expect_failure(transport, late, oidc::errc::timeout, "a passed deadline: errc::timeout") && ok;
 
   BeastOptions small;
   small.max_response_bytes = 16;
-  expect_failure(make_beast_transport(small), get, oidc::errc::response_too_large, "the body cap");
+  ok = expect_failure(make_beast_transport(small), get, oidc::errc::response_too_large, "the body cap") && ok;
 
   oidc::HttpRequest closed = get;
   closed.url = "http://127.0.0.1:1/";
-  expect_failure(transport, closed, oidc::errc::connect, "a refused connection: errc::connect");
+  ok = expect_failure(transport, closed, oidc::errc::connect, "a refused connection: errc::connect") && ok;
 
   oidc::HttpRequest split = get;
   split.method = "GET /x HTTP/1.1\r\nX:";
-  expect_failure(transport, split, oidc::errc::invalid_request, "a method that would split the request");
-  return failures == 0 ? 0 : 1;
+  ok = expect_failure(transport, split, oidc::errc::invalid_request, "a method that would split the request") && ok;
+  return ok ? 0 : 1;
 }

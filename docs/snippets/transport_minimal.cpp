@@ -5,6 +5,8 @@
 // which needs no server at all.
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -48,15 +50,8 @@ class MeasuredTransport final : public oidc::Transport {
 // [decorator]
 
 int main(int argc, char** argv) {
-  // CI passes the embedded provider's URL; a Keycloak at this address would do as well.
-  const std::string base_url = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
-  int failed = 0;
-  const auto expect = [&failed](bool ok, const char* what) {
-    if (!ok) {
-      std::cerr << "FAILED: " << what << "\n";
-      ++failed;
-    }
-  };
+  const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
+  bool ok = true;
 
   // [use-decorator]
   auto measured = std::make_shared<MeasuredTransport>(oidc::default_transport());
@@ -68,8 +63,8 @@ int main(int argc, char** argv) {
   const oidc::Token t = oidc::Client(cfg).client_credentials();
   std::cout << measured->requests << " request(s), " << measured->total_microseconds << " us\n";
   // [use-decorator]
-  expect(!t.access_token.empty(), "a token through the decorator");
-  expect(measured->requests == 1 && measured->failures == 0, "one request counted");
+  ok = snippet::expect(!t.access_token.empty(), "a token through the decorator") && ok;
+  ok = snippet::expect(measured->requests == 1 && measured->failures == 0, "one request counted") && ok;
 
   // [fake]
   // For unit tests: make_transport adapts a callable, and checks each request (method, URL, header
@@ -91,15 +86,15 @@ int main(int argc, char** argv) {
   const oidc::Token faked = oidc::Client(test_cfg).client_credentials();
   // faked.access_token.expose() == "fake-access-token", seen_grant == "grant_type=client_credentials"
   // [fake]
-  expect(faked.access_token.expose() == "fake-access-token", "the canned token");
-  expect(seen_grant == "grant_type=client_credentials", "the fake saw the form");
+  ok = snippet::expect(faked.access_token.expose() == "fake-access-token", "the canned token") && ok;
+  ok = snippet::expect(seen_grant == "grant_type=client_credentials", "the fake saw the form") && ok;
 
   oidc::HttpRequest broken{"GET", "https://sso.example.com/a b", {}, {}};
   try {
     (void)fake->send(broken);
-    expect(false, "make_transport let a URL with a space through");
+    ok = snippet::expect(false, "make_transport let a URL with a space through") && ok;
   } catch (const oidc::Error& e) {
-    expect(e.code() == oidc::errc::invalid_request, "make_transport refuses a URL with a space");
+    ok = snippet::expect(e.code() == oidc::errc::invalid_request, "make_transport refuses a URL with a space") && ok;
   }
-  return failed == 0 ? 0 : 1;
+  return ok ? 0 : 1;
 }
