@@ -3,7 +3,9 @@
 #
 #   1. main    build/test: Debug, -Werror, tests + examples + benchmarks (built, not run); ctest,
 #              including the interop suite against node oidc-provider (tests/interop; npm ci
-#              installs it from the lock file; this preset fails when Node.js >= 20 is missing)
+#              installs it from the lock file; this preset fails when Node.js >= 20 is missing),
+#              and the documentation checks (label docs: the Doxygen API reference without a
+#              warning, every snippet in README.md and docs/ a copy of a compiled file)
 #   2. asan    build/asan: clang++ AddressSanitizer + UndefinedBehaviorSanitizer (leaks too) build of
 #              the unit and integration tests; ctest
 #   3. tsan    build/tsan: ThreadSanitizer build of the tests; ctest

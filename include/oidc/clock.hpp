@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "oidc/cancel.hpp"
+#include "oidc/export.hpp"
 
 namespace oidc {
 
@@ -31,10 +32,11 @@ namespace detail {
 // The system clock read cheaply: CLOCK_REALTIME_COARSE where there is one (a few ms behind, about
 // a fifth of the cost of a precise read), else system_clock::now(). For hot paths that compare
 // against deadlines seconds away; defined in src/clock.cpp, which keeps <time.h> out of headers.
-[[nodiscard]] std::chrono::system_clock::time_point coarse_system_now() noexcept;
+[[nodiscard]] OIDC_API std::chrono::system_clock::time_point coarse_system_now() noexcept;
 }  // namespace detail
 
 inline std::shared_ptr<const Clock> system_clock() {
+  // One per shared object is harmless: SystemClock is stateless and recognised by type, not address.
   static const auto clock = std::make_shared<const SystemClock>();
   return clock;
 }

@@ -11,17 +11,19 @@
 #include <string>
 #include <string_view>
 
+#include "oidc/export.hpp"
+
 namespace oidc {
 
 // Whether the library was built with OpenSSL, so the functions below work.
-bool crypto_available() noexcept;
+OIDC_API bool crypto_available() noexcept;
 
 // `n` bytes from OpenSSL's CSPRNG. Throws errc::config without OpenSSL, and also when the CSPRNG
 // fails: no retry by the caller would fix either.
-std::string random_bytes(std::size_t n);
+OIDC_API std::string random_bytes(std::size_t n);
 
 // SHA-256 of `data`.
-std::array<unsigned char, 32> sha256(std::string_view data);
+OIDC_API std::array<unsigned char, 32> sha256(std::string_view data);
 
 }  // namespace oidc
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "oidc/export.hpp"
 #include "oidc/transport.hpp"
 #include "oidc/version.hpp"
 
@@ -36,7 +37,7 @@ struct CurlOptions {
 // before anything is sent; HttpRequest::cancel aborts within about a second (errc::cancelled).
 // A body over max_response_bytes is errc::response_too_large; when it is an error response whose
 // streamed prefix starts with an OAuth error code, the Error keeps that code and the HTTP status.
-std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
+OIDC_API std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
 
 }  // namespace oidc
 

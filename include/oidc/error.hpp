@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "oidc/export.hpp"
+
 namespace oidc {
 
 // What kind of failure happened. Enumerators are stable; compare against them, not messages.
@@ -101,10 +103,9 @@ class error_category_impl : public std::error_category {
   }
 };
 
-inline const std::error_category& error_category() noexcept {
-  static const error_category_impl instance;
-  return instance;
-}
+// Defined in src/error.cpp: std::error_code compares categories by address, so there must be one
+// instance in the process, not one per shared object that includes this header.
+OIDC_API const std::error_category& error_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
@@ -117,7 +118,7 @@ struct OAuthError {
 
 // The one error type of the library. Every failure of a network call, of a server answer, or of
 // validation is thrown as oidc::Error. Messages never contain secrets or token values.
-class Error : public std::runtime_error {
+class OIDC_API Error : public std::runtime_error {
  public:
   struct Details {
     errc code = errc::transport;
@@ -143,7 +144,7 @@ class Error : public std::runtime_error {
 
   // The RFC 6749 error code, or "" when the failure was not an OAuth error response.
   [[nodiscard]] const std::string& oauth_code() const noexcept {
-    static const std::string none;
+    static const std::string none;  // one per shared object is harmless: only its (empty) value is used
     return d_.oauth ? d_.oauth->error : none;
   }
 

@@ -23,6 +23,7 @@
 
 #include "oidc/cancel.hpp"
 #include "oidc/error.hpp"
+#include "oidc/export.hpp"
 #include "oidc/token.hpp"
 #include "oidc/token_store.hpp"
 
@@ -39,7 +40,7 @@ struct FileTokenStoreOptions {
   std::size_t max_record_size = std::size_t{1} << 20;
 };
 
-class FileTokenStore final : public TokenStore {
+class OIDC_API FileTokenStore final : public TokenStore {
  public:
   // Opens the directory, creating each missing component 0700. Throws errc::store when it is
   // unsafe (a symbolic link, another user's, writable by group or others) or cannot be made, and

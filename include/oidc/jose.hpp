@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oidc/detail/base64.hpp"
+#include "oidc/export.hpp"
 #include "oidc/secret.hpp"
 
 namespace oidc {
@@ -71,7 +72,7 @@ struct KeyMaterial;  // an EVP_PKEY, or an HMAC secret; defined in src/jose.cpp
 
 // A key that verifies JWS signatures. Cheap to copy (the prepared key is shared and immutable);
 // safe to use from many threads at once.
-class VerificationKey {
+class OIDC_API VerificationKey {
  public:
   // One JWK (RFC 7517 §4) from a server, checked through the validation boundary: kty RSA (n, e;
   // an odd modulus of 2048 to 16384 bits, e odd, greater than 1, at most 256 bits and below n), EC
@@ -117,7 +118,7 @@ class VerificationKey {
 // A key that signs JWS: a private key (private_key_jwt, RFC 7523) or a shared secret
 // (client_secret_jwt). Cheap to copy; safe to use from many threads at once. Its material is a
 // secret: it never appears in messages.
-class SigningKey {
+class OIDC_API SigningKey {
  public:
   // A PEM private key (PKCS#8 or traditional, unencrypted): RSA of at least 2048 bits for
   // RS*/PS*, EC for the ES* of its curve, Ed25519 for EdDSA. `alg` empty: RS256 for RSA, the
@@ -154,7 +155,7 @@ class SigningKey {
 // The hash of `data` by the hash function of `alg` (SHA-256 for *256, SHA-384 for *384, SHA-512
 // for *512 and, as oidc-provider and the OIDC EdDSA practice do, for Ed25519): what at_hash and
 // c_hash (OIDC Core §3.1.3.6, §3.3.2.11) are made of.
-[[nodiscard]] std::string jws_hash(JwsAlgorithm alg, std::string_view data);
+[[nodiscard]] OIDC_API std::string jws_hash(JwsAlgorithm alg, std::string_view data);
 
 // A compact JWS (RFC 7515 §7.1) of `payload`: `header` gets "alg" and, when the key has one,
 // "kid"; both are serialized compactly and base64url-encoded.

@@ -15,6 +15,7 @@
 
 #include "oidc/authorization_request.hpp"
 #include "oidc/cancel.hpp"
+#include "oidc/export.hpp"
 #include "oidc/token.hpp"
 
 namespace oidc {
@@ -33,12 +34,12 @@ struct LoopbackOptions {
 };
 
 // Whether the library was built with the listener (OIDC_WITH_LOOPBACK).
-bool loopback_available() noexcept;
+OIDC_API bool loopback_available() noexcept;
 
 // Listens from construction on (bind failures throw there: errc::config for an unusable host or
 // path, errc::transport when the port cannot be bound) until wait_for_callback returns or the
 // object is destroyed. Movable; a moved-from listener only allows destruction and assignment.
-class LoopbackListener {
+class OIDC_API LoopbackListener {
  public:
   explicit LoopbackListener(const LoopbackOptions& options = {});
   LoopbackListener(LoopbackListener&&) noexcept;
@@ -70,14 +71,14 @@ class LoopbackListener {
 // found, prints "Open this URL in your browser: <url>" (control characters escaped) to stderr.
 // Returns whether a browser program was started. Any other scheme is errc::config: xdg-open would
 // as happily open a local file.
-bool open_in_browser(const std::string& url);
+OIDC_API bool open_in_browser(const std::string& url);
 
 // The whole login of a native app: a listener, client.authorization_request(options) with its
 // redirect_uri, the browser (loopback.open_browser) on the request's URL, the wait, then
 // client.exchange_code. options.redirect_uri must be empty (the listener sets it: errc::config
 // otherwise); options.cancel defaults to loopback.cancel.
-[[nodiscard]] Token loopback_login(const Client& client, AuthorizationOptions options,
-                                   const LoopbackOptions& loopback = {});
+[[nodiscard]] OIDC_API Token loopback_login(const Client& client, AuthorizationOptions options,
+                                            const LoopbackOptions& loopback = {});
 
 }  // namespace oidc
 

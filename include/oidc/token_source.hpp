@@ -23,6 +23,7 @@
 #include "oidc/detail/backoff.hpp"
 #include "oidc/detail/printable.hpp"
 #include "oidc/error.hpp"
+#include "oidc/export.hpp"
 #include "oidc/token.hpp"
 #include "oidc/token_store.hpp"
 
@@ -152,10 +153,8 @@ inline TokenTimes token_times(const TokenSourceOptions& o, const Token& t, Token
 // Starts a token source's renewal thread. A seam for tests, which make it fail as thread creation
 // does under EAGAIN; null means std::thread.
 using ThreadStarter = std::thread (*)(std::function<void()>);
-inline std::atomic<ThreadStarter>& token_source_thread_starter() {
-  static std::atomic<ThreadStarter> starter{nullptr};
-  return starter;
-}
+// Defined in src/token_source.cpp: one seam for the process, whichever shared object sets or reads it.
+OIDC_API std::atomic<ThreadStarter>& token_source_thread_starter() noexcept;
 }  // namespace detail
 
 // Caches one grant's token and renews it once, however many threads ask (single flight).
@@ -480,6 +479,7 @@ class CachingTokenSource final : public TokenSource {
     std::size_t victim = 0;
   };
   static Slots& slots() {
+    // One per shared object is harmless: a slot matches only its own source's entry, by address.
     thread_local Slots s;
     return s;
   }

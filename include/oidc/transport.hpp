@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "oidc/export.hpp"
 #include "oidc/http.hpp"
 
 namespace oidc {
@@ -41,7 +42,7 @@ inline std::shared_ptr<Transport> make_transport(TransportFunction fn) {
 
 // The transport a Client uses when none is configured: libcurl when the library was built with
 // OIDC_WITH_CURL, otherwise it throws oidc::Error(errc::config). Defined in src/.
-std::shared_ptr<Transport> default_transport();
+OIDC_API std::shared_ptr<Transport> default_transport();
 
 }  // namespace oidc
 
