@@ -130,7 +130,7 @@ class KeySource {
 class StaticKeySource final : public KeySource {
  public:
   explicit StaticKeySource(JwkSet keys) : keys_(std::make_shared<const JwkSet>(std::move(keys))) {}  ///< Takes the set.
-  /// The set given at construction, whatever \p kid says; never fetches, never throws.
+  /// The set given at construction, whatever kid the token names; never fetches, never throws.
   [[nodiscard]] std::shared_ptr<const JwkSet> keys_for(const std::optional<std::string>&) const override {
     return keys_;
   }
