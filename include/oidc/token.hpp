@@ -24,12 +24,12 @@ struct Token {
 
   Secret access_token;                ///< RFC 6749 §5.1 access_token; never empty in a parsed Token.
   std::string token_type;             ///< As received; type() normalises it.
-  std::optional<time_point> expiry;   ///< received_at + expires_in; none: the server did not say (see token_response.hpp).
+  std::optional<time_point> expiry;   ///< From expires_in (or a JWT access token's exp); none: the server did not say (see token_response.hpp).
   Secret refresh_token;               ///< Empty: none issued.
   std::optional<time_point> refresh_expiry;  ///< Keycloak refresh_expires_in; none: unknown or unlimited.
   std::string scope;                  ///< Granted scope when the server said it (may be "").
   Secret id_token;                    ///< OpenID Connect ID token (compact JWT); empty: none.
-  time_point received_at{};           ///< When the response arrived, by the client's Clock.
+  time_point received_at{};           ///< The client's Clock when the token was requested: lifetimes count from then.
   /// Every other response member (session_state, not-before-policy, ...). Token values are not here.
   nlohmann::json extra = nlohmann::json::object();
 
