@@ -24,7 +24,7 @@ class ImplicitRequest {
 
   /// The authorization endpoint URL with the request's parameters, for the user's browser.
   [[nodiscard]] const std::string& url() const noexcept { return url_; }
-  /// The state the redirect's fragment must return; empty once implicit_token used it.
+  /// The state the redirect's fragment must return; implicit_token checks it.
   [[nodiscard]] const std::string& state() const noexcept { return state_; }
   /// The nonce a returned ID token must carry; empty without openid.
   [[nodiscard]] const std::string& nonce() const noexcept { return nonce_; }
