@@ -33,7 +33,7 @@ struct AuthorizationResponse {
   std::string state;          ///< Equal to the request's (checked in constant time).
   std::string iss;            ///< RFC 9207, when sent.
   std::string session_state;  ///< OpenID Connect Session Management, when sent (seed 002).
-  Params extra;               ///< Any other parameter, decoded, printable ASCII (e.g. seed 002's token_type).
+  Params extra;               ///< Any other parameter, decoded, printable ASCII (such as seed 002's token_type).
 };
 
 /// What the response must match: the request's state, and the issuer it was sent to.

@@ -38,7 +38,7 @@ struct IntrospectionResponse {
   std::vector<std::string> scope;  ///< "scope", split at spaces.
   std::string client_id;           ///< The client the token was issued to.
   std::string username;            ///< A human-readable name of the resource owner.
-  std::string token_type;          ///< RFC 6749 §7.1 type, e.g. "Bearer".
+  std::string token_type;          ///< RFC 6749 §7.1 type, such as "Bearer".
   std::optional<time_point> exp;   ///< Expiry; nullopt when not sent.
   std::optional<time_point> iat;   ///< Issue time; nullopt when not sent.
   std::optional<time_point> nbf;   ///< Not before; nullopt when not sent.

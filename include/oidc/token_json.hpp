@@ -19,7 +19,7 @@ namespace oidc {
 /// \file
 /// Saving and restoring a Token as JSON (token_to_json, token_from_json, token_from_json_text).
 
-/// Persisting tokens, e.g. from TokenSourceOptions::on_token, so a device app keeps its refresh
+/// Persisting tokens, say from TokenSourceOptions::on_token, so a device app keeps its refresh
 /// token across restarts. Explicit functions rather than nlohmann's to_json/from_json hooks on
 /// purpose: `json j = token;` must not silently put token values into something that gets logged.
 /// The result holds credentials: store it like a password (file mode 0600, a keyring, ...).
