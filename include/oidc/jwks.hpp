@@ -42,7 +42,7 @@ struct JwksCacheOptions {
   std::function<double()> random_fraction{};  ///< In [0, 1); empty: random. Tests make it exact.
 };
 
-/// Implements KeySource for a jwks_uri. keys_for(kid) fetches when there is no set yet, when the set
+/// A KeySource that fetches a jwks_uri and caches the set. keys_for(kid) fetches when there is no set yet, when the set
 /// is older than its lifetime, or when `kid` is not in the set and the last fetch attempt is older
 /// than min_refetch_interval (then once, single flight: concurrent callers wait for the same
 /// fetch). Otherwise it returns the current set, and the verifier reports key_not_found. A failed

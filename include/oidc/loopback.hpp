@@ -38,7 +38,8 @@ struct LoopbackOptions {
 /// Whether the library was built with the listener (OIDC_WITH_LOOPBACK).
 OIDC_API bool loopback_available() noexcept;
 
-/// Listens from construction on (bind failures throw there: errc::config for an unusable host or
+/// A one-shot HTTP listener on a loopback address that receives the authorization response from
+/// the user's browser (RFC 8252 §7.3). Listens from construction on (bind failures throw there: errc::config for an unusable host or
 /// path, errc::transport when the port cannot be bound) until wait_for_callback returns or the
 /// object is destroyed. Movable; a moved-from listener only allows destruction and assignment.
 class OIDC_API LoopbackListener {
