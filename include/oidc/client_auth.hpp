@@ -61,7 +61,8 @@ enum class AssertionAudience {
 
 /// What a JWT client assertion needs besides the client id (ClientConfig's members of the same names).
 struct JwtAssertionSettings {
-  std::optional<SigningKey> signing_key;  ///< The private key for private_key_jwt (client_secret_jwt keys HS256 with the secret).
+  /// The private key for private_key_jwt (client_secret_jwt keys HS256 with the secret).
+  std::optional<SigningKey> signing_key;
   AssertionAudience audience = AssertionAudience::token_endpoint;  ///< Which URL goes into "aud".
   std::string issuer;                   ///< The "aud" under AssertionAudience::issuer.
   std::string token_endpoint;           ///< The "aud" under AssertionAudience::token_endpoint.

@@ -42,12 +42,12 @@ struct JwksCacheOptions {
   std::function<double()> random_fraction{};  ///< In [0, 1); empty: random. Tests make it exact.
 };
 
-/// A KeySource that fetches a jwks_uri and caches the set. keys_for(kid) fetches when there is no set yet, when the set
-/// is older than its lifetime, or when `kid` is not in the set and the last fetch attempt is older
-/// than min_refetch_interval (then once, single flight: concurrent callers wait for the same
-/// fetch). Otherwise it returns the current set, and the verifier reports key_not_found. A failed
-/// fetch keeps the previous set, however old (stale keys are better than none: a token signed with
-/// a rotated-out key still fails its signature check). Thread-safe.
+/// A KeySource that fetches a jwks_uri and caches the set. keys_for(kid) fetches when there is no
+/// set yet, when the set is older than its lifetime, or when `kid` is not in the set and the last
+/// fetch attempt is older than min_refetch_interval (then once, single flight: concurrent callers
+/// wait for the same fetch). Otherwise it returns the current set, and the verifier reports
+/// key_not_found. A failed fetch keeps the previous set, however old (stale keys are better than
+/// none: a token signed with a rotated-out key still fails its signature check). Thread-safe.
 ///
 /// A response must be 2xx with Content-Type application/json or application/jwk-set+json (RFC 7517
 /// §8.5), at most FetchOptions::max_document_bytes, and parse as JwkSet::parse requires.

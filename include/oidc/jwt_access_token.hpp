@@ -33,7 +33,8 @@ struct AccessTokenChecks {
   /// resource servers, so a shared secret would let every one of them mint tokens. HS* here is
   /// errc::config.
   std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};
-  std::chrono::system_clock::time_point now;  ///< Required (the caller's Clock); Client::validate_access_token fills it.
+  /// Required (the caller's Clock); Client::validate_access_token fills it.
+  std::chrono::system_clock::time_point now;
   std::chrono::seconds leeway{30};  ///< Tolerated clock difference for exp, iat and nbf; at most 24 h.
 };
 
@@ -45,9 +46,11 @@ class JwtAccessToken {
 
   [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }  ///< The JOSE header.
   [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }  ///< Every claim, checked or not.
-  [[nodiscard]] const std::string& issuer() const noexcept { return issuer_; }     ///< iss, equal to AccessTokenChecks::issuer.
+  /// iss, equal to AccessTokenChecks::issuer.
+  [[nodiscard]] const std::string& issuer() const noexcept { return issuer_; }
   [[nodiscard]] const std::string& subject() const noexcept { return subject_; }   ///< sub: 1 to 255 bytes.
-  [[nodiscard]] const std::string& client_id() const noexcept { return client_id_; }  ///< The client the token was issued to (RFC 9068 §2.2).
+  /// The client the token was issued to (RFC 9068 §2.2).
+  [[nodiscard]] const std::string& client_id() const noexcept { return client_id_; }
   [[nodiscard]] const std::string& jwt_id() const noexcept { return jwt_id_; }     ///< jti, for replay detection.
   [[nodiscard]] const std::vector<std::string>& audience() const noexcept { return audience_; }  ///< aud, as a list.
   /// The space-separated "scope" claim split into its tokens (empty when absent).

@@ -38,16 +38,18 @@ struct LoopbackOptions {
 /// Whether the library was built with the listener (OIDC_WITH_LOOPBACK).
 OIDC_API bool loopback_available() noexcept;
 
-/// A one-shot HTTP listener on a loopback address that receives the authorization response from
-/// the user's browser (RFC 8252 §7.3). Listens from construction on (bind failures throw there: errc::config for an unusable host or
-/// path, errc::transport when the port cannot be bound) until wait_for_callback returns or the
-/// object is destroyed. Movable; a moved-from listener only allows destruction and assignment.
+/// A one-shot HTTP listener on a loopback address that receives the authorization response from the
+/// user's browser (RFC 8252 §7.3). Listens from construction on (bind failures throw there:
+/// errc::config for an unusable host or path, errc::transport when the port cannot be bound) until
+/// wait_for_callback returns or the object is destroyed. Movable; a moved-from listener only allows
+/// destruction and assignment.
 class OIDC_API LoopbackListener {
  public:
   /// Binds and starts listening; see the class description for what it throws.
   explicit LoopbackListener(const LoopbackOptions& options = {});
   LoopbackListener(LoopbackListener&&) noexcept;  ///< Takes over the listening socket.
-  LoopbackListener& operator=(LoopbackListener&&) noexcept;  ///< Stops this listener, then takes over the other's socket.
+  /// Stops this listener, then takes over the other's socket.
+  LoopbackListener& operator=(LoopbackListener&&) noexcept;
   LoopbackListener(const LoopbackListener&) = delete;
   LoopbackListener& operator=(const LoopbackListener&) = delete;
   ~LoopbackListener();

@@ -24,7 +24,8 @@ struct Token {
 
   Secret access_token;                ///< RFC 6749 §5.1 access_token; never empty in a parsed Token.
   std::string token_type;             ///< As received; type() normalises it.
-  std::optional<time_point> expiry;   ///< From expires_in (or a JWT access token's exp); none: the server did not say (see token_response.hpp).
+  /// From expires_in (or a JWT access token's exp); none: the server did not say (see token_response.hpp).
+  std::optional<time_point> expiry;
   Secret refresh_token;               ///< Empty: none issued.
   std::optional<time_point> refresh_expiry;  ///< Keycloak refresh_expires_in; none: unknown or unlimited.
   std::string scope;                  ///< Granted scope when the server said it (may be "").

@@ -57,7 +57,8 @@ class UserInfo {
   }
 
   [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }  ///< Every claim, a JSON object.
-  [[nodiscard]] const std::string& subject() const noexcept { return subject_; }   ///< sub: non-empty, at most 255 bytes.
+  /// sub: non-empty, at most 255 bytes.
+  [[nodiscard]] const std::string& subject() const noexcept { return subject_; }
   /// True when the response was a signed JWT whose signature was verified.
   [[nodiscard]] bool is_signed() const noexcept { return signed_; }
 
@@ -75,18 +76,25 @@ class UserInfo {
   }
 
   // OIDC Core §5.1 standard claims; "" when absent or not a string.
-  [[nodiscard]] std::string name() const { return string_claim("name").value_or(""); }  ///< §5.1 `name`; "" when absent.
-  [[nodiscard]] std::string given_name() const { return string_claim("given_name").value_or(""); }  ///< §5.1 `given_name`.
-  [[nodiscard]] std::string family_name() const { return string_claim("family_name").value_or(""); }  ///< §5.1 `family_name`.
+  /// §5.1 `name`; "" when absent.
+  [[nodiscard]] std::string name() const { return string_claim("name").value_or(""); }
+  /// §5.1 `given_name`.
+  [[nodiscard]] std::string given_name() const { return string_claim("given_name").value_or(""); }
+  /// §5.1 `family_name`.
+  [[nodiscard]] std::string family_name() const { return string_claim("family_name").value_or(""); }
   /// §5.1 `preferred_username`: a display name, neither unique nor stable (identify users by subject()).
   [[nodiscard]] std::string preferred_username() const { return string_claim("preferred_username").value_or(""); }
-  [[nodiscard]] std::string email() const { return string_claim("email").value_or(""); }  ///< §5.1 `email`; see email_verified().
+  /// §5.1 `email`; see email_verified().
+  [[nodiscard]] std::string email() const { return string_claim("email").value_or(""); }
   /// §5.1 `email_verified`; nullopt when absent or not a boolean.
   [[nodiscard]] std::optional<bool> email_verified() const { return bool_claim("email_verified"); }
-  [[nodiscard]] std::string phone_number() const { return string_claim("phone_number").value_or(""); }  ///< §5.1 `phone_number`.
-  [[nodiscard]] std::string picture() const { return string_claim("picture").value_or(""); }  ///< §5.1 `picture`, a URL.
+  /// §5.1 `phone_number`.
+  [[nodiscard]] std::string phone_number() const { return string_claim("phone_number").value_or(""); }
+  /// §5.1 `picture`, a URL.
+  [[nodiscard]] std::string picture() const { return string_claim("picture").value_or(""); }
   [[nodiscard]] std::string locale() const { return string_claim("locale").value_or(""); }  ///< §5.1 `locale` (BCP47).
-  [[nodiscard]] std::string zoneinfo() const { return string_claim("zoneinfo").value_or(""); }  ///< §5.1 `zoneinfo` (tz database name).
+  /// §5.1 `zoneinfo` (tz database name).
+  [[nodiscard]] std::string zoneinfo() const { return string_claim("zoneinfo").value_or(""); }
 
  private:
   nlohmann::json claims_ = nlohmann::json::object();
