@@ -34,7 +34,8 @@ namespace oidc {
 
 /// The claims of one UserInfo response (OIDC Core §5.3.2), an immutable value. Values are the
 /// server's text as sent (not escaped): pass them through detail::printable before showing them on
-/// a terminal.
+/// a terminal. The OIDC Core §5.1 accessors (name() ... zoneinfo()) return "" (email_verified():
+/// nullopt) when the claim is absent or not of its type.
 class UserInfo {
  public:
   /// Claims from a JSON response or a verified JWT: an object (errc::parse otherwise) whose `sub`
@@ -76,7 +77,7 @@ class UserInfo {
   }
 
   // OIDC Core §5.1 standard claims; "" when absent or not a string.
-  /// §5.1 `name`; "" when absent.
+  /// §5.1 `name`.
   [[nodiscard]] std::string name() const { return string_claim("name").value_or(""); }
   /// §5.1 `given_name`.
   [[nodiscard]] std::string given_name() const { return string_claim("given_name").value_or(""); }
@@ -92,7 +93,8 @@ class UserInfo {
   [[nodiscard]] std::string phone_number() const { return string_claim("phone_number").value_or(""); }
   /// §5.1 `picture`, a URL.
   [[nodiscard]] std::string picture() const { return string_claim("picture").value_or(""); }
-  [[nodiscard]] std::string locale() const { return string_claim("locale").value_or(""); }  ///< §5.1 `locale` (BCP47).
+  /// §5.1 `locale` (BCP47).
+  [[nodiscard]] std::string locale() const { return string_claim("locale").value_or(""); }
   /// §5.1 `zoneinfo` (tz database name).
   [[nodiscard]] std::string zoneinfo() const { return string_claim("zoneinfo").value_or(""); }
 
