@@ -32,7 +32,7 @@ void print_usage(std::ostream& out) {
          "\n"
          "Signs in through the browser: authorization code flow with PKCE and a loopback redirect (RFC 8252).\n"
          "\n"
-         "  --realm-url URL               Keycloak realm URL; the endpoints and the issuer are derived from it\n"
+         "  --realm-url URL               issuer (e.g. a Keycloak realm URL); endpoints and keys are discovered from it\n"
          "                                (env OIDC_REALM_URL)\n"
          "  --authorization-endpoint URL  authorization endpoint (env OIDC_AUTHORIZATION_ENDPOINT)\n"
          "  --token-endpoint URL          token endpoint (env OIDC_TOKEN_ENDPOINT)\n"
@@ -78,15 +78,12 @@ int main(int argc, char** argv) try {
   }
 
   oidc::ClientConfig config;
-  if (!flags["--realm-url"].empty()) {  // Keycloak's fixed layout under the realm
-    config.issuer = flags["--realm-url"];
-    config.authorization_endpoint = flags["--realm-url"] + "/protocol/openid-connect/auth";
-    config.token_endpoint = flags["--realm-url"] + "/protocol/openid-connect/token";
-  }
+  const std::string& realm = flags["--realm-url"];
   if (!flags["--issuer"].empty()) config.issuer = flags["--issuer"];
   if (!flags["--authorization-endpoint"].empty()) config.authorization_endpoint = flags["--authorization-endpoint"];
   if (!flags["--token-endpoint"].empty()) config.token_endpoint = flags["--token-endpoint"];
-  if (config.authorization_endpoint.empty() || config.token_endpoint.empty() || flags["--client-id"].empty())
+  if ((realm.empty() && (config.authorization_endpoint.empty() || config.token_endpoint.empty())) ||
+      flags["--client-id"].empty())
     return usage_error();
   const std::string& port = flags["--port"];
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
@@ -97,7 +94,9 @@ int main(int argc, char** argv) try {
   config.client_secret = flags["--client-secret"];
   config.auth_method = config.client_secret.empty() ? oidc::ClientAuthMethod::none
                                                     : oidc::ClientAuthMethod::client_secret_post;
-  const oidc::Client client(config);
+  // With a realm URL, discovery gives the endpoints and the jwks_uri too, without which an openid
+  // login could not validate its ID token (endpoints given by hand still win).
+  const oidc::Client client = realm.empty() ? oidc::Client(config) : oidc::Client::discover(realm, config);
 
   loopback.open_browser = [](const std::string& url) {
     // Over SSH or without a desktop, xdg-open may "succeed" without any window appearing.

@@ -98,11 +98,11 @@ std::string wait_for_redirect() { return {}; }
 [[maybe_unused]] void loopback() {
   // [loopback]
   oidc::ClientConfig cfg;  // a public client: no secret (RFC 8252 §8.4)
-  cfg.authorization_endpoint = "https://sso.example.com/realms/core/protocol/openid-connect/auth";
-  cfg.token_endpoint = "https://sso.example.com/realms/core/protocol/openid-connect/token";
   cfg.client_id = "cli";
   cfg.auth_method = oidc::ClientAuthMethod::none;
-  oidc::Token t = oidc::loopback_login(oidc::Client(cfg), {{}, "openid offline_access"});
+  // Discovery: the endpoints, and the issuer and keys that the ID token (scope openid) is checked with.
+  auto client = oidc::Client::discover("https://sso.example.com/realms/core", cfg);
+  oidc::Token t = oidc::loopback_login(client, {{}, "openid offline_access"});
   // [loopback]
   (void)t;
 }

@@ -16,12 +16,14 @@ region or is not followed by a cpp fence, or a block differs from its region.
 --fix rewrites the blocks from the sources (the sources are the truth).
 
 usage: check-doc-snippets.py [--fix] [--root DIR] [FILE.md ...]
+       check-doc-snippets.py --self-test   (proves each failure is caught, in a temporary tree)
 """
 import argparse
 import difflib
 import pathlib
 import re
 import sys
+import tempfile
 
 MARKER = re.compile(r"^\s*<!--\s*snippet:\s*(?P<path>[^#\s]+)(?:#(?P<region>[A-Za-z0-9_.-]+))?\s*-->\s*$")
 REGION_LINE = re.compile(r"^\s*// \[(?P<name>[A-Za-z0-9_.-]+)\]\s*$")
@@ -138,12 +140,50 @@ def check_file(md_path, root, fix):
     return errors, ("\n".join(out) if changed else None)
 
 
+def self_test():
+    """Each failure the checker promises, on a temporary tree: a checker that cannot fail is a defect."""
+    source = "#include <x>\n// [a]\nint f() {\n  // [b]\n  return 1;\n  // [b]\n}\n// [a]\n"
+    good = "<!-- snippet: s.cpp#b -->\n```cpp\nreturn 1;\n```\n"
+    cases = {  # name: (markdown, problems expected)
+        "match": (good, 0),
+        "whole file": ("<!-- snippet: s.cpp -->\n```cpp\n#include <x>\nint f() {\n  return 1;\n}\n```\n", 0),
+        "nested marker lines dropped": ("<!-- snippet: s.cpp#a -->\n```cpp\nint f() {\n  return 1;\n}\n```\n", 0),
+        "other fences ignored": ("```sh\nls\n```\n", 0),
+        "one character differs": (good.replace("return 1", "return 2"), 1),
+        "no marker": ("```cpp\nreturn 1;\n```\n", 1),
+        "missing file": (good.replace("s.cpp", "t.cpp"), 1),
+        "missing region": (good.replace("#b", "#c"), 1),
+        "marker before another fence": ("<!-- snippet: s.cpp#b -->\n```sh\nls\n```\n", 1),
+    }
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        root = pathlib.Path(tmp)
+        (root / "s.cpp").write_text(source, encoding="utf-8")
+        md = root / "doc.md"
+        for name, (text, expected) in cases.items():
+            md.write_text(text, encoding="utf-8")
+            errors, _ = check_file(md, root, fix=False)
+            if len(errors) != expected:
+                failed += 1
+                print(f"self-test: {name}: {len(errors)} problem(s), expected {expected}: {errors}", file=sys.stderr)
+        md.write_text(good.replace("return 1", "return 2"), encoding="utf-8")
+        _, fixed = check_file(md, root, fix=True)
+        if fixed != good:
+            failed += 1
+            print(f"self-test: --fix wrote {fixed!r}", file=sys.stderr)
+    print(f"check-doc-snippets --self-test: {len(cases) + 1 - failed} of {len(cases) + 1} cases as expected")
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fix", action="store_true", help="rewrite the blocks from their sources")
     ap.add_argument("--root", default=pathlib.Path(__file__).resolve().parent.parent, type=pathlib.Path)
+    ap.add_argument("--self-test", action="store_true", help="check the checker on a temporary tree")
     ap.add_argument("files", nargs="*", type=pathlib.Path)
     args = ap.parse_args()
+    if args.self_test:
+        return self_test()
     root = args.root.resolve()
     files = [f.resolve() for f in args.files] or sorted([root / "README.md", *(root / "docs").rglob("*.md")])
     all_errors, blocks = [], 0

@@ -25,8 +25,8 @@ fi
 packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libqrencode-dev)
 case "$profile" in
   # clang and libclang-rt-14-dev (its ASan/UBSan/libFuzzer runtimes, libclang_rt.*): the asan and
-  # fuzz stages of scripts/test.sh; doxygen: the API reference check (scripts/check-docs.sh).
-  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl clang libclang-rt-14-dev doxygen) ;;
+  # fuzz stages of scripts/test.sh; doxygen: the API reference check (scripts/check-docs.sh); libboost-dev: docs/snippets/transport_beast.cpp (Boost.Beast).
+  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl clang libclang-rt-14-dev doxygen libboost-dev) ;;
 esac
 # ThreadSanitizer with g++ needs libtsan2, which g++ already pulls in (g++-12 -> libgcc-12-dev).
 packages+=("$@")

@@ -8,6 +8,8 @@
 
 #include <oidc/oidc.hpp>
 
+#include "check.hpp"
+
 namespace {
 
 // The secret comes from the environment, never from source; "svc-secret" is the embedded provider's.
@@ -16,16 +18,11 @@ std::string client_secret_from_env() {
   return s ? s : "svc-secret";
 }
 
-bool expect(bool ok, const char* what) {
-  if (!ok) std::cerr << "client_credentials: " << what << "\n";
-  return ok;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   // The seed's https://<AUTH_SERVER>; the tests pass the embedded provider's http://127.0.0.1:PORT.
-  const std::string auth_server = argc > 1 ? argv[1] : "https://auth.example.com";
+  const std::string auth_server = snippet::provider_url(argc, argv, "https://auth.example.com");
   const std::string client_secret = client_secret_from_env();
   try {
     // [config]
@@ -50,17 +47,32 @@ int main(int argc, char** argv) {
     // [scope]
 
     // [source]
+
+    // [audience]
+    // Keycloak's audience, or RFC 8707's resource: which API the token is for.
+    oidc::Token for_api = client.client_credentials({"", {{"audience", "https://api.example.com"}}});
+    oidc::Token for_resource = client.client_credentials({"", {{"resource", "https://api.example.com"}}});
+    // [audience]
+
+    // [basic]
+    oidc::ClientConfig basic = cfg;
+    basic.auth_method = oidc::ClientAuthMethod::client_secret_basic;  // the default
+    oidc::Token b = oidc::Client(basic).client_credentials({});
+    // [basic]
     auto source = client.token_source(oidc::grants::ClientCredentials{"networks"});
     // Every API call: a valid header, renewed (one request however many threads ask) before expiry.
     std::string api_header = source->authorization_header();
     // [source]
 
-    bool ok = expect(header.rfind("Bearer ", 0) == 0, "no Bearer header") &
-              expect(t.expiry.has_value(), "no expiry (the seed's expires_in)") &
-              expect(t.refresh_token.empty(), "a refresh token (Keycloak issues none here)") &
-              expect(!scoped.access_token.empty(), "no scoped token") &
-              expect(api_header.rfind("Bearer ", 0) == 0, "no header from the source") &
-              expect(source->authorization_header() == api_header, "the source did not cache");
+    using snippet::expect;
+    bool ok = expect(header.rfind("Bearer ", 0) == 0, "no Bearer header");
+    ok &= expect(t.expiry.has_value(), "no expiry (the seed's expires_in)");
+    ok &= expect(t.refresh_token.empty(), "a refresh token (Keycloak issues none here)");
+    ok &= expect(!scoped.access_token.empty(), "no scoped token");
+    ok &= expect(api_header.rfind("Bearer ", 0) == 0, "no header from the source");
+    ok &= expect(source->authorization_header() == api_header, "the source did not cache");
+    ok &= expect(!for_api.access_token.empty() && !for_resource.access_token.empty(), "no audience token");
+    ok &= expect(!b.access_token.empty(), "no token with Basic authentication");
     return ok ? 0 : 1;
   } catch (const oidc::Error& e) {
     std::cerr << e.what() << "\n";  // never holds the secret or a token

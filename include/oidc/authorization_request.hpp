@@ -1,10 +1,11 @@
 #ifndef OIDC_AUTHORIZATION_REQUEST_HPP
 #define OIDC_AUTHORIZATION_REQUEST_HPP
 
-// The authorization request (RFC 6749 §4.1.1) with PKCE (RFC 7636), resource indicators (RFC 8707)
-// and, through Client, pushed authorization requests (RFC 9126). An AuthorizationRequest holds what
-// the response must be checked against and what the code exchange needs; it is move-only and
-// Client::exchange_code consumes it, so one request yields at most one exchange.
+/// \file
+/// The authorization request (RFC 6749 §4.1.1) with PKCE (RFC 7636), resource indicators (RFC 8707)
+/// and, through Client, pushed authorization requests (RFC 9126). An AuthorizationRequest holds what
+/// the response must be checked against and what the code exchange needs; it is move-only and
+/// Client::exchange_code consumes it, so one request yields at most one exchange.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -28,37 +29,48 @@ namespace oidc {
 
 class Client;
 
-// What the application chooses. `redirect_uri` is required; the rest has safe defaults.
+/// What the application chooses for Client::authorization_request (and Client::implicit_request).
+/// `redirect_uri` is required; the rest has safe defaults. Client::authorization_request throws
+/// oidc::Error with errc::config for a redirect_uri that is not absolute or has a fragment (RFC 6749
+/// §3.1.2), a scope that is not RFC 6749 §3.3 scope-tokens, a resource that is not an absolute URI
+/// without fragment, a parameter in `extra` that one of these members sets, or a state or nonce
+/// outside printable ASCII.
 struct AuthorizationOptions {
-  std::string redirect_uri{};
-  std::string scope{};                  // space-delimited; "openid" adds a nonce
-  std::vector<std::string> resource{};  // RFC 8707, each an absolute URI; sent again in the exchange
-  Params extra{};                       // prompt, login_hint, max_age, acr_values, ui_locales, audience, ...
-  PkceMethod pkce_method = PkceMethod::S256;
-  // Values the application brings itself (required without OpenSSL, see crypto.hpp); empty or
-  // unset: 256 bits from the CSPRNG each, and a fresh PKCE pair.
+  std::string redirect_uri{};           ///< Registered with the server; any scheme (RFC 8252 §7.1), no fragment.
+  std::string scope{};                  ///< Space-delimited; "openid" adds a nonce.
+  std::vector<std::string> resource{};  ///< RFC 8707, each an absolute URI; sent again in the exchange.
+  Params extra{};                       ///< prompt, login_hint, max_age, acr_values, ui_locales, audience, ...
+  PkceMethod pkce_method = PkceMethod::S256;  ///< RFC 7636 §4.2 method of the generated pair.
+  /// State the application brings itself (required without OpenSSL, see crypto.hpp); empty:
+  /// 256 bits from the CSPRNG (RFC 6749 §10.10 asks for at least 128).
   std::string state{};
-  std::string nonce{};
-  std::optional<Pkce> pkce{};
-  std::optional<CancelToken> cancel{};  // for the pushed authorization request, when one is made
+  std::string nonce{};         ///< OIDC Core §3.1.2.1 nonce, as `state`; used only with "openid".
+  std::optional<Pkce> pkce{};  ///< A PKCE pair brought by the application; unset: a fresh one.
+  std::optional<CancelToken> cancel{};  ///< For the pushed authorization request, when one is made.
 };
 
-// One authorization request: open url() in the user's browser, then hand the redirect to
-// Client::exchange_code together with this object.
+/// One authorization request: open url() in the user's browser, then hand the redirect to
+/// Client::exchange_code together with this object. Made only by Client::authorization_request;
+/// move-only, so the state, nonce and PKCE verifier it keeps are used for one exchange at most.
 class AuthorizationRequest {
  public:
-  AuthorizationRequest(AuthorizationRequest&&) noexcept = default;
-  AuthorizationRequest& operator=(AuthorizationRequest&&) noexcept = default;
+  AuthorizationRequest(AuthorizationRequest&&) noexcept = default;  ///< The moved-from request is no longer usable().
+  AuthorizationRequest& operator=(AuthorizationRequest&&) noexcept = default;  ///< As the move constructor.
   AuthorizationRequest(const AuthorizationRequest&) = delete;
   AuthorizationRequest& operator=(const AuthorizationRequest&) = delete;
   ~AuthorizationRequest() = default;
 
+  /// The authorization endpoint URL with the request's parameters (or, after PAR, only client_id
+  /// and request_uri), for the user's browser.
   [[nodiscard]] const std::string& url() const noexcept { return url_; }
+  /// The RFC 6749 §4.1.1 state the response must return; exchange_code checks it.
   [[nodiscard]] const std::string& state() const noexcept { return state_; }
-  [[nodiscard]] const std::string& nonce() const noexcept { return nonce_; }  // empty without openid
-  [[nodiscard]] const std::string& redirect_uri() const noexcept { return redirect_uri_; }
-  [[nodiscard]] bool pushed() const noexcept { return pushed_; }  // the parameters went by PAR
-  // False once exchange_code consumed it (or it was moved from).
+  /// The OIDC nonce the ID token must carry; empty without openid.
+  [[nodiscard]] const std::string& nonce() const noexcept { return nonce_; }
+  [[nodiscard]] const std::string& redirect_uri() const noexcept { return redirect_uri_; }  ///< As requested.
+  /// Whether the parameters went by PAR (RFC 9126).
+  [[nodiscard]] bool pushed() const noexcept { return pushed_; }
+  /// False once exchange_code consumed it (or it was moved from).
   [[nodiscard]] bool usable() const noexcept { return !state_.empty(); }
 
  private:

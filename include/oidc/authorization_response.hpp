@@ -1,11 +1,12 @@
 #ifndef OIDC_AUTHORIZATION_RESPONSE_HPP
 #define OIDC_AUTHORIZATION_RESPONSE_HPP
 
-// The authorization response (RFC 6749 §4.1.2): what the browser brings back to the redirect URI.
-// It arrives through the user's browser, so anyone can forge one; everything in it is checked
-// here before a code is ever exchanged: the state (CSRF, RFC 6749 §10.12), the issuer (mix-up,
-// RFC 9207), an error (RFC 6749 §4.1.2.1, sanitised like every server error), the code's
-// characters, and the encoding itself.
+/// \file
+/// The authorization response (RFC 6749 §4.1.2): what the browser brings back to the redirect URI.
+/// It arrives through the user's browser, so anyone can forge one; everything in it is checked
+/// here before a code is ever exchanged: the state (CSRF, RFC 6749 §10.12), the issuer (mix-up,
+/// RFC 9207), an error (RFC 6749 §4.1.2.1, sanitised like every server error), the code's
+/// characters, and the encoding itself.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -20,24 +21,26 @@
 
 namespace oidc {
 
-// Where the parameters are: the query (response_type=code, the default) or the fragment
-// (response_type=token, response_mode=fragment).
-enum class ResponseLocation { query, fragment };
-
-// A successful authorization response.
-struct AuthorizationResponse {
-  Secret code;
-  std::string state;
-  std::string iss;            // RFC 9207, when sent
-  std::string session_state;  // OpenID Connect Session Management, when sent (seed 002)
-  Params extra;               // any other parameter, decoded (e.g. seed 002's token_type)
+/// Where the parameters of an authorization response are.
+enum class ResponseLocation {
+  query,    ///< After '?': response_type=code, the default.
+  fragment  ///< After '#': response_type=token, or response_mode=fragment.
 };
 
-// What the response must match: the request's state, and the issuer it was sent to.
+/// A successful authorization response (RFC 6749 §4.1.2), checked by parse_authorization_response.
+struct AuthorizationResponse {
+  Secret code;                ///< The authorization code: 1*VSCHAR (RFC 6749 Appendix A.11), never empty.
+  std::string state;          ///< Equal to the request's (checked in constant time).
+  std::string iss;            ///< RFC 9207, when sent.
+  std::string session_state;  ///< OpenID Connect Session Management, when sent (seed 002).
+  Params extra;               ///< Any other parameter, decoded, printable ASCII (such as seed 002's token_type).
+};
+
+/// What the response must match: the request's state, and the issuer it was sent to.
 struct AuthorizationResponseChecks {
-  std::string state;           // required
-  std::string issuer;          // compared with iss when set; empty: iss cannot be checked and is ignored
-  bool iss_required = false;   // authorization_response_iss_parameter_supported: iss must be present
+  std::string state;           ///< Required: empty is errc::config.
+  std::string issuer;          ///< Compared with iss when set; empty: iss cannot be checked and is ignored.
+  bool iss_required = false;   ///< authorization_response_iss_parameter_supported: iss must be present.
 };
 
 namespace detail {
@@ -129,10 +132,17 @@ inline void check_authorization_response(const Params& params, const Authorizati
 
 }  // namespace detail
 
-// Parses and checks the redirect the browser delivered (a whole URL, or its query alone) for the
-// authorization code flow. Throws errc::state_mismatch or errc::issuer_mismatch when the response
-// is not the answer to this request, errc::oauth_error with oauth() when the server refused
-// (access_denied, ...), errc::parse for a malformed response.
+/// Parses and checks the redirect the browser delivered (a whole URL, or its query alone) for the
+/// authorization code flow. Client::exchange_code calls it; call it directly only to split the
+/// two steps.
+///
+/// The state is checked first, so a forged or stale response is refused before anything else in
+/// it (even an error) is believed; then the issuer, then the error. Throws oidc::Error with
+/// errc::state_mismatch or errc::issuer_mismatch when the response is not the answer to this
+/// request, errc::oauth_error with oauth() when the server refused (access_denied, ...),
+/// errc::parse for a malformed response (over 32 KiB, over 64 parameters, a parameter twice, a bad
+/// %-escape, non-printable values, no code), errc::config when `checks.state` is empty.
+/// \param where ResponseLocation::fragment for a response_mode=fragment redirect.
 inline AuthorizationResponse parse_authorization_response(std::string_view callback,
                                                           const AuthorizationResponseChecks& checks,
                                                           ResponseLocation where = ResponseLocation::query) {

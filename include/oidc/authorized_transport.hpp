@@ -11,15 +11,22 @@
 
 namespace oidc {
 
-// A Transport for calling resource servers (golang.org/x/oauth2's Transport): adds
-// `Authorization: <type> <token>` from the source to a copy of each request. When the answer is
-// 401, that token is invalidated (compare-and-drop: concurrent 401s for one token cause one
-// renewal) and the request retried once with a fresh one, covering tokens revoked or rotated
-// server-side before their expiry.
-//
-// A bearer token is refused to http:// URLs of non-loopback hosts (errc::insecure_url, before any
-// token is fetched), as anyone on the path could replay it; `allow_insecure_http` permits them,
-// for tests behind TLS-terminating proxies only.
+/// \file
+/// make_authorized_transport(): a Transport that authorizes requests to resource servers.
+
+/// A Transport for calling resource servers (golang.org/x/oauth2's Transport): adds
+/// `Authorization: <type> <token>` from the source to a copy of each request. When the answer is
+/// 401, that token is invalidated (compare-and-drop: concurrent 401s for one token cause one
+/// renewal) and the request retried once with a fresh one, covering tokens revoked or rotated
+/// server-side before their expiry. The second answer is returned as is, even a 401.
+///
+/// A bearer token is refused to http:// URLs of non-loopback hosts (errc::insecure_url, before any
+/// token is fetched), as anyone on the path could replay it; \p allow_insecure_http permits them,
+/// for tests behind TLS-terminating proxies only.
+///
+/// Errors from \p source (renewal failures) and \p base propagate unchanged. Thread-safe as far as
+/// \p source and \p base are; the returned transport shares ownership of both.
+/// \throws oidc::Error with errc::config when \p source or \p base is null.
 inline std::shared_ptr<Transport> make_authorized_transport(std::shared_ptr<TokenSource> source,
                                                             std::shared_ptr<Transport> base,
                                                             bool allow_insecure_http = false) {

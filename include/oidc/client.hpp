@@ -49,59 +49,81 @@
 
 namespace oidc {
 
-// Everything a Client needs to know. The endpoint members come from Endpoints so that discovery
-// can fill them: `ClientConfig cfg; cfg.token_endpoint = "...";`.
+/// Everything a Client needs to know. The endpoint members come from Endpoints so that discovery
+/// can fill them: `ClientConfig cfg; cfg.token_endpoint = "...";`. Only client_id is required.
 struct ClientConfig : Endpoints {
-  std::string client_id;
-  Secret client_secret;  // empty: public client
+  std::string client_id;  ///< RFC 6749 §2.2; must not be empty (`errc::config`).
+  Secret client_secret;   ///< Empty: public client. Never printed, never in an error message.
+  /// How the client authenticates at the token endpoint (RFC 6749 §2.3); default HTTP Basic.
   ClientAuthMethod auth_method = ClientAuthMethod::client_secret_basic;
-  Headers extra_headers;             // sent with every request (seed 003 requires Host)
-  bool allow_insecure_http = false;  // http:// to non-loopback hosts; for tests behind TLS terminators only
-  std::chrono::milliseconds timeout{30000};  // per request
-  std::shared_ptr<Transport> transport;      // null: default_transport() (libcurl)
-  std::shared_ptr<const Clock> clock;        // null: system_clock()
-  TokenResponseRules token_response_rules;   // accepted token types (default: Bearer)
-  // A refresh answered with one of these statuses and no OAuth error body counts as refused, like
-  // invalid_grant: real providers (glewlwyd, some gateways) refuse with an empty 400/401/403.
-  // Renewal then re-runs the grant, or reports errc::interaction_required for interactive tokens.
+  Headers extra_headers;  ///< Sent with every request (seed 003 requires Host); checked when the Client is made.
+  /// Allows http:// to non-loopback hosts; for tests behind TLS terminators only. Loopback http is
+  /// always allowed.
+  bool allow_insecure_http = false;
+  std::chrono::milliseconds timeout{30000};  ///< Per request; default 30 s.
+  std::shared_ptr<Transport> transport;      ///< Null: default_transport() (libcurl).
+  std::shared_ptr<const Clock> clock;        ///< Null: system_clock().
+  TokenResponseRules token_response_rules;   ///< Accepted token types (default: Bearer).
+  /// A refresh answered with one of these statuses and no OAuth error body counts as refused, like
+  /// invalid_grant: real providers (glewlwyd, some gateways) refuse with an empty 400/401/403.
+  /// Renewal then re-runs the grant, or reports `errc::interaction_required` for interactive tokens.
   std::vector<int> refresh_refusal_statuses{400, 401, 403};
 
-  // OpenID Connect: how ID tokens (and signed userinfo) are checked. exchange_code and
-  // implicit_token validate every ID token they receive (set false only to validate yourself).
+  /// \name OpenID Connect
+  /// How ID tokens (and signed userinfo) are checked.
+  ///@{
+
+  /// exchange_code and implicit_token validate every ID token they receive (set false only to
+  /// validate yourself).
   bool validate_id_tokens = true;
-  JwksCacheOptions jwks_cache{};  // the rate limit and lifetimes of the jwks_uri's key set
-  // Accepted JWS algorithms; empty: id_token_signing_alg_values_supported intersected with the
-  // asymmetric ones, or RS256 when the server declared none (OIDC Core §3.1.3.7 step 7).
+  JwksCacheOptions jwks_cache{};  ///< The rate limit and lifetimes of the jwks_uri's key set.
+  /// Accepted JWS algorithms; empty: id_token_signing_alg_values_supported intersected with the
+  /// asymmetric ones, or RS256 when the server declared none (OIDC Core §3.1.3.7 step 7).
   std::vector<JwsAlgorithm> id_token_algorithms;
-  bool allow_symmetric_id_tokens = false;        // HS256/384/512 keyed with client_secret, only when listed
-  std::chrono::seconds clock_leeway{30};         // tolerated clock difference for exp, iat, nbf, auth_time
-  std::shared_ptr<const KeySource> keys;         // null: a JwksCache of jwks_uri, made on first use
+  /// HS256/384/512 keyed with client_secret, only when listed in id_token_algorithms (or declared
+  /// by the server); an HS* entry without this flag is `errc::config`.
+  bool allow_symmetric_id_tokens = false;
+  std::chrono::seconds clock_leeway{30};  ///< Tolerated clock difference for exp, iat, nbf, auth_time.
+  std::shared_ptr<const KeySource> keys;  ///< Null: a JwksCache of jwks_uri, made when the Client is.
+  ///@}
 
-  // JWT client authentication (RFC 7523 §2.2, OIDC Core §9).
-  std::optional<SigningKey> signing_key;  // private_key_jwt: e.g. SigningKey::from_pem(pem, "kid-1")
-  AssertionAudience assertion_audience = AssertionAudience::token_endpoint;  // see AssertionAudience
+  /// \name JWT client authentication
+  /// RFC 7523 §2.2, OIDC Core §9.
+  ///@{
+  std::optional<SigningKey> signing_key;  ///< For private_key_jwt, such as `SigningKey::from_pem(pem, "kid-1")`.
+  /// The `aud` of client assertions; see AssertionAudience.
+  AssertionAudience assertion_audience = AssertionAudience::token_endpoint;
+  ///@}
 };
 
-// What an ID token validation adds to the configuration's checks.
+/// What an ID token validation adds to the configuration's checks (Client::validate_id_token).
 struct IdTokenOptions {
-  std::string nonce;                            // the one the authorization request sent
-  std::optional<std::chrono::seconds> max_age;  // requested: auth_time must be recent enough
-  const IdToken* previous = nullptr;            // OIDC Core §12.2: the ID token a refresh replaces
+  std::string nonce;  ///< The one the authorization request sent; empty: not checked.
+  std::optional<std::chrono::seconds> max_age;  ///< Requested: auth_time must be recent enough.
+  const IdToken* previous = nullptr;  ///< OIDC Core §12.2: the ID token a refresh replaces; not owned.
 };
 
-// The facade: one configured client of one authorization server. Cheap to copy (state is shared),
-// and every const member function may be called from many threads at once. Failures throw
-// oidc::Error.
+/// The facade: one configured client of one authorization server. Cheap to copy (state is shared),
+/// and every const member function may be called from many threads at once. Failures throw
+/// oidc::Error.
 class Client {
  public:
+  /// Takes the configuration as it is (no network). A null transport or clock becomes the default;
+  /// with jwks_uri and no keys, a JwksCache is made (it fetches on first use).
+  /// \throws oidc::Error `errc::config` for an empty client_id, an HS* ID token algorithm without
+  ///         allow_symmetric_id_tokens, or an auth_method lacking what it needs (private_key_jwt
+  ///         without an asymmetric signing_key, client_secret_jwt without a secret);
+  ///         `errc::invalid_request` for an extra header that would break a request.
   explicit Client(ClientConfig config) : state_(std::make_shared<State>(std::move(config))) {}
 
-  // Configured from the issuer URL alone (OpenID Connect Discovery 1.0, RFC 8414; see
-  // oidc::discover): the metadata is fetched over `config`'s transport, timeout, extra headers
-  // and clock, and fills every endpoint, flag and capability list that `config` does not set
-  // itself (endpoints set by hand win). The default client_secret_basic gives way to what the
-  // server lists when it does not list it. ID tokens are then checked against `issuer` itself
-  // (also under an IssuerPolicy::templated, which only widens what the document may say).
+  /// Configured from the issuer URL alone (OpenID Connect Discovery 1.0, RFC 8414; see
+  /// oidc::discover): the metadata is fetched over \p config's transport, timeout, extra headers
+  /// and clock, and fills every endpoint, flag and capability list that \p config does not set
+  /// itself (endpoints set by hand win). The default client_secret_basic gives way to what the
+  /// server lists when it does not list it. ID tokens are then checked against \p issuer itself
+  /// (also under an IssuerPolicy::templated, which only widens what the document may say).
+  /// \throws oidc::Error `errc::config` when config.issuer is set to another issuer; what
+  ///         oidc::discover() and the constructor throw.
   [[nodiscard]] static Client discover(std::string issuer, ClientConfig config, DiscoveryOptions options = {}) {
     if (!config.issuer.empty() && config.issuer != issuer)
       throw Error(errc::config, "discovery", "config.issuer is set and is not the issuer to discover");
@@ -119,7 +141,7 @@ class Client {
     config.issuer = std::move(issuer);
     return Client(std::move(config));
   }
-  // The same for the common case: a client id and secret (none: a public client), defaults otherwise.
+  /// The same for the common case: a client id and secret (none: a public client), defaults otherwise.
   [[nodiscard]] static Client discover(std::string issuer, std::string client_id, Secret client_secret = {}) {
     ClientConfig config;
     config.client_id = std::move(client_id);
@@ -127,30 +149,43 @@ class Client {
     return discover(std::move(issuer), std::move(config));
   }
 
+  /// The configuration as the Client resolved it (transport and clock never null).
   [[nodiscard]] const ClientConfig& config() const noexcept { return state_->config; }
+  /// The configured clock, or system_clock().
   [[nodiscard]] const Clock& clock() const noexcept { return *state_->config.clock; }
 
-  // RFC 6749 §4.4.
+  /// \name Grants
+  /// Each sends one token request (RFC 6749 §3.2) with client authentication and returns the
+  /// parsed Token (see parse_token_response() for the rules and errors). \p cancel, when set,
+  /// aborts the request in flight (`errc::cancelled`).
+  ///@{
+
+  /// Client credentials grant (RFC 6749 §4.4).
   [[nodiscard]] Token client_credentials(const grants::ClientCredentials& grant = {},
                                          const std::optional<CancelToken>& cancel = std::nullopt) const {
     return request_token(grant.form(), cancel);
   }
 
-  // RFC 6749 §4.3.
+  /// Resource owner password credentials grant (RFC 6749 §4.3). The OAuth 2.0 Security BCP
+  /// (RFC 9700 §2.4) says not to use it; it remains for servers that offer nothing else.
   [[nodiscard]] Token password(const grants::Password& grant,
                                const std::optional<CancelToken>& cancel = std::nullopt) const {
     return request_token(grant.form(), cancel);
   }
+  /// The same from a username and password, with \p options' scope, extra parameters and cancel.
   [[nodiscard]] Token password(std::string username, Secret password, RequestOptions options = {}) const {
     return this->password(
         grants::Password{std::move(username), std::move(password), std::move(options.scope), std::move(options.extra)},
         options.cancel);
   }
 
-  // RFC 6749 §6. A response without refresh_token keeps the old one (the server did not rotate),
-  // and one without id_token keeps the old id_token (OIDC Core §12.2 makes it optional; logout
-  // still needs it as id_token_hint). A refresh token known to be expired is not sent: that is
-  // errc::interaction_required.
+  /// Refreshes \p token (RFC 6749 §6). A response without refresh_token keeps the old one (the
+  /// server did not rotate), and one without id_token keeps the old id_token (OIDC Core §12.2 makes
+  /// it optional; logout still needs it as id_token_hint). The new ID token is not validated here
+  /// (a token source's validate does that).
+  /// \throws oidc::Error `errc::interaction_required` when \p token has no refresh token or one
+  ///         known to be expired (it is not sent); the server's refusal as `errc::oauth_error`
+  ///         (e.g. invalid_grant).
   [[nodiscard]] Token refresh(const Token& token, RequestOptions options = {}) const {
     if (!token.has_refresh_token())
       throw Error(errc::interaction_required, "refresh", "the token has no refresh_token");
@@ -167,8 +202,10 @@ class Client {
     return fresh;
   }
 
-  // RFC 8628 §3.1: starts a device login. Show the user verification_uri and user_code (or
-  // verification_uri_complete), then call poll_device_token().
+  /// Starts a device login (RFC 8628 §3.1). Show the user verification_uri and user_code (or
+  /// verification_uri_complete), then call poll_device_token().
+  /// \throws oidc::Error `errc::config` without a device_authorization_endpoint; what
+  ///         parse_device_authorization_response() throws.
   [[nodiscard]] DeviceAuthorization device_authorization(RequestOptions options = {}) const {
     const std::string operation = "device authorization request";
     Params form;
@@ -180,12 +217,15 @@ class Client {
                                                config().allow_insecure_http);
   }
 
-  // RFC 8628 §3.4-3.5: polls the token endpoint until the user approves, waiting `interval`
-  // before every request. authorization_pending keeps polling; slow_down adds 5 s to the interval
-  // for all later polls; a connection timeout doubles it (§3.5). Ends with the token, or throws:
-  // oauth_error with oauth_code() "access_denied" or "expired_token" when the server says so,
-  // errc::deadline_exceeded once the code's expires_in (or options.deadline) has passed,
-  // errc::cancelled when options.cancel fires (at once, even mid-sleep or mid-request).
+  /// Polls the token endpoint until the user approves (RFC 8628 §3.4–3.5), waiting `interval`
+  /// before every request on the configured Clock. authorization_pending keeps polling; slow_down
+  /// adds 5 s to the interval for all later polls; a connection timeout doubles it (§3.5). Blocks
+  /// the calling thread.
+  /// \return the token once the user approved.
+  /// \throws oidc::Error `errc::oauth_error` with oauth_code() "access_denied" or "expired_token"
+  ///         when the server says so; `errc::deadline_exceeded` once the code's expires_in (or
+  ///         options.deadline) has passed; `errc::cancelled` when options.cancel fires (at once,
+  ///         even mid-sleep or mid-request); any other request failure.
   [[nodiscard]] Token poll_device_token(const DeviceAuthorization& authorization,
                                         const DevicePollOptions& options = {}) const {
     using std::chrono::seconds;
@@ -226,12 +266,19 @@ class Client {
     }
   }
 
-  // RFC 6749 §4.1.1: the authorization request for the user's browser, with a fresh state, a nonce
-  // when the scope has openid, and PKCE S256 (RFC 7636) unless told otherwise. With a
-  // pushed_authorization_request_endpoint configured the parameters are POSTed there first
-  // (RFC 9126, with client authentication) and the URL carries only client_id and request_uri.
-  // Throws errc::config for a missing endpoint or redirect_uri, a reserved or repeated parameter in
-  // `extra`, or require_pushed_authorization_requests without a PAR endpoint.
+  ///@}
+
+  /// \name Authorization code flow
+  ///@{
+
+  /// The authorization request for the user's browser (RFC 6749 §4.1.1), with a fresh state, a
+  /// nonce when the scope has openid, and PKCE S256 (RFC 7636) unless told otherwise. With a
+  /// pushed_authorization_request_endpoint configured the parameters are POSTed there first
+  /// (RFC 9126, with client authentication) and the URL carries only client_id and request_uri.
+  /// Keep the returned request (it holds the state, nonce and PKCE verifier) for exchange_code().
+  /// \throws oidc::Error `errc::config` for a missing endpoint or redirect_uri, a reserved or
+  ///         repeated parameter in `extra`, or require_pushed_authorization_requests without a PAR
+  ///         endpoint; a PAR request's failure.
   [[nodiscard]] AuthorizationRequest authorization_request(AuthorizationOptions options) const {
     const std::string operation = "authorization request";
     const auto& cfg = config();
@@ -263,11 +310,13 @@ class Client {
     return req;
   }
 
-  // RFC 6749 §4.1.2-4.1.3: checks the redirect the browser delivered (a whole URL, or its query)
-  // against `request` (state, RFC 9207 iss against config().issuer, errors: see
-  // parse_authorization_response), then exchanges the code with the request's redirect_uri, PKCE
-  // verifier and resources. The request is consumed: pass it with std::move; a moved-from or spent
-  // one is errc::config. Feed the Token to token_source(Token) for refreshing.
+  /// Checks the redirect the browser delivered (RFC 6749 §4.1.2; a whole URL, or its query)
+  /// against \p request (state, RFC 9207 iss against config().issuer, errors: see
+  /// parse_authorization_response), then exchanges the code (§4.1.3) with the request's
+  /// redirect_uri, PKCE verifier and resources. Unless validate_id_tokens is false, the ID token
+  /// is validated, and required when a nonce was sent (openid scope).
+  /// The request is consumed: pass it with std::move; a moved-from or spent one is `errc::config`.
+  /// Feed the Token to token_source(Token) for refreshing.
   [[nodiscard]] Token exchange_code(AuthorizationRequest request, std::string_view callback,
                                     const std::optional<CancelToken>& cancel = std::nullopt) const {
     if (!request.usable())
@@ -284,24 +333,33 @@ class Client {
     return token;
   }
 
-  // OIDC Core §3.1.3.7 (§3.2.2.11, §12.2): validates `token.id_token`: the signature with the
-  // configured keys (config().keys, or the jwks_uri's, refetched once on an unknown kid, rate-limited),
-  // the algorithm against the allow-list (id_token_algorithms: discovery's advertised ones, asymmetric
-  // only, unless configured), iss equal to config().issuer, aud holding client_id (azp when several),
-  // exp/iat/nbf within clock_leeway, at_hash against token.access_token when present, and
-  // `options` (nonce, max_age, the previous ID token). Each failure is its own errc.
+  ///@}
+
+  /// \name OpenID Connect validation
+  ///@{
+
+  /// Validates `token.id_token` (OIDC Core §3.1.3.7, §3.2.2.11, §12.2): the signature with the
+  /// configured keys (config().keys, or the jwks_uri's, refetched once on an unknown kid,
+  /// rate-limited), the algorithm against the allow-list (id_token_algorithms: discovery's
+  /// advertised ones, asymmetric only, unless configured), iss equal to config().issuer, aud
+  /// holding client_id (azp when several), exp/iat/nbf within clock_leeway, at_hash against
+  /// token.access_token when present, and \p options (nonce, max_age, the previous ID token).
+  /// \throws oidc::Error as oidc::validate_id_token() does, each failure with its own errc;
+  ///         `errc::missing_claim` when the token has no id_token; `errc::config` without an
+  ///         issuer or keys.
   [[nodiscard]] IdToken validate_id_token(const Token& token, const IdTokenOptions& options = {}) const {
     if (token.id_token.empty()) throw Error(errc::missing_claim, "ID token validation", "the token has no id_token");
     return validate_id_token_jwt(token.id_token.expose(), options, token.access_token.expose());
   }
-  // The same for a compact ID token on its own (no at_hash check: no access token is known).
+  /// The same for a compact ID token on its own (no at_hash check: no access token is known).
   [[nodiscard]] IdToken validate_id_token(std::string_view jwt, const IdTokenOptions& options = {}) const {
     return validate_id_token_jwt(jwt, options, {});
   }
 
-  // A TokenSourceOptions::validate that validates every ID token a source receives: the first
-  // against the configuration, every later one also against the one before (OIDC Core §12.2:
-  // same iss, sub, aud, auth_time). A renewal whose ID token fails is a failed renewal.
+  /// A TokenSourceOptions::validate that validates every ID token a source receives: the first
+  /// against the configuration, every later one also against the one before (OIDC Core §12.2:
+  /// same iss, sub, aud, auth_time). A renewal whose ID token fails is a failed renewal. The
+  /// function keeps a copy of this Client and is thread-safe.
   [[nodiscard]] std::function<void(const Token&, const Token*)> id_token_validator() const {
     struct Last {
       std::mutex mutex;
@@ -320,11 +378,13 @@ class Client {
     };
   }
 
-  // RFC 9068: validates a JWT access token as a resource server would, with this client's issuer,
-  // keys and clock: typ at+jwt, iss, aud holding `checks.audience`, exp/iat, the required scopes,
-  // the signature (asymmetric algorithms only; `checks.algorithms` as given, or the ID token
-  // allow-list's asymmetric part when left at its default). `checks.issuer` and `checks.now`
-  // are filled in when empty.
+  /// Validates a JWT access token (RFC 9068) as a resource server would, with this client's
+  /// issuer, keys and clock: typ at+jwt, iss, aud holding `checks.audience`, exp/iat, the required
+  /// scopes, the signature (asymmetric algorithms only; `checks.algorithms` as given, or the ID
+  /// token allow-list's asymmetric part when left at its default). `checks.issuer` and
+  /// `checks.now` are filled in when empty.
+  /// \throws oidc::Error as oidc::validate_access_token() does; `errc::config` without an issuer
+  ///         or keys.
   [[nodiscard]] JwtAccessToken validate_access_token(std::string_view jwt, AccessTokenChecks checks) const {
     const std::string operation = "JWT access token validation";
     if (checks.issuer.empty()) checks.issuer = config().issuer;
@@ -340,10 +400,16 @@ class Client {
   }
 
 
-  // Deprecated: the implicit grant (RFC 6749 §4.2) puts the access token in the browser's URL,
-  // where history, logs and referrers leak it, with no way to bind it to the client; the OAuth 2.0
-  // Security BCP (RFC 9700 §2.1.2) says not to use it. Use authorization_request with PKCE.
-  // Builds a response_type=token request (state, and a nonce with openid; never pushed).
+  ///@}
+
+  /// \name Implicit grant (deprecated)
+  ///@{
+
+  /// Builds a response_type=token request (RFC 6749 §4.2.1: state, and a nonce with openid; never
+  /// pushed).
+  /// \deprecated The implicit grant puts the access token in the browser's URL, where history,
+  /// logs and referrers leak it, with no way to bind it to the client; the OAuth 2.0 Security BCP
+  /// (RFC 9700 §2.1.2) says not to use it. Use authorization_request() with PKCE.
   [[deprecated("the implicit grant leaks tokens (RFC 9700 §2.1.2); use authorization_request")]]
   [[nodiscard]] ImplicitRequest implicit_request(AuthorizationOptions options) const {
     const std::string operation = "implicit authorization request";
@@ -356,9 +422,11 @@ class Client {
     return req;
   }
 
-  // Deprecated with implicit_request. Checks the redirect's fragment like exchange_code checks a
-  // query (state, iss, errors), then reads the token from it through the same validation as a
-  // token response; a refresh_token there is refused (RFC 6749 §4.2.2 forbids it).
+  /// Checks the redirect's fragment like exchange_code() checks a query (state, iss, errors),
+  /// then reads the token from it through the same validation as a token response; a
+  /// refresh_token there is refused (RFC 6749 §4.2.2 forbids it). The ID token is validated
+  /// unless validate_id_tokens is false.
+  /// \deprecated With implicit_request(); use exchange_code().
   [[deprecated("the implicit grant leaks tokens (RFC 9700 §2.1.2); use exchange_code")]]
   [[nodiscard]] Token implicit_token(ImplicitRequest request, std::string_view callback) const {
     const std::string operation = "implicit authorization response";
@@ -387,40 +455,54 @@ class Client {
     return token;
   }
 
-  // Token sources. Which constructor says how renewal works:  // Token sources. Which constructor says how renewal works:
-  //
-  // - a grant the client can re-run on its own (client credentials, password, any extension grant
-  //   given as its form): renewal refreshes while the refresh token is usable and re-runs the
-  //   grant otherwise, or when the refresh is refused (see refresh_refused: invalid_grant,
-  //   unauthorized_client, or a bare 400/401/403), as servers without refresh require (seed 003);
-  // - a Token from an interactive login (device flow, authorization code): renewal can only
-  //   refresh; when that is impossible (no refresh token, expired, or refused) callers get
-  //   errc::interaction_required: the user must log in again.
-  //
-  // The source starts from `options.initial` when set (say, a token restored from storage); the
-  // Token overload starts from its argument and therefore refuses an `options.initial` as well
-  // (errc::config) rather than silently dropping one of the two.
+  ///@}
+
+  /// \name Token sources
+  /// Which overload says how renewal works:
+  ///
+  /// - a grant the client can re-run on its own (client credentials, password, any extension grant
+  ///   given as its form): renewal refreshes while the refresh token is usable and re-runs the
+  ///   grant otherwise, or when the refresh is refused (invalid_grant, unauthorized_client,
+  ///   unsupported_grant_type, invalid_scope, or a bare status of refresh_refusal_statuses), as
+  ///   servers without refresh require (seed 003);
+  /// - a Token from an interactive login (device flow, authorization code): renewal can only
+  ///   refresh; when that is impossible (no refresh token, expired, or refused) callers get
+  ///   `errc::interaction_required`: the user must log in again.
+  ///
+  /// The source starts from `options.initial` when set (say, a token restored from storage); the
+  /// Token overload starts from its argument and therefore refuses an `options.initial` as well
+  /// (`errc::config`) rather than silently dropping one of the two. Each source keeps a copy of
+  /// this Client. With options.store, the store key is token_key() of the grant, completed by
+  /// options.store_key; a store_key member that differs from the client's is `errc::config`.
+  ///@{
+
+  /// Renews by refresh, else by re-running the client credentials grant.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::ClientCredentials grant,
                                                                  TokenSourceOptions options = {}) const {
     RequestOptions refresh{grant.scope, grant.extra};
     return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
                           std::move(options));
   }
-  // Keeps the password in memory for re-authentication, as the grant itself requires.
+  /// Renews by refresh, else by re-running the password grant. Keeps the password in memory (as a
+  /// Secret) for re-authentication, as the grant itself requires.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(grants::Password grant,
                                                                  TokenSourceOptions options = {}) const {
     RequestOptions refresh{grant.scope, grant.extra};
     return regrant_source([grant = std::move(grant)] { return grant.form(); }, std::move(refresh),
                           std::move(options));
   }
-  // An extension grant (RFC 6749 §4.5), e.g. {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
-  // {"assertion", jwt}}: `form` is sent as request_token sends it, every time the grant is re-run.
-  // Refreshes send no extension parameters (they belong to the grant, not to the refresh).
+  /// Renews by refresh, else by re-running an extension grant (RFC 6749 §4.5) such as
+  /// `{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", jwt}}`: \p form
+  /// is sent as request_token() sends it, every time the grant is re-run. Refreshes send no
+  /// extension parameters (they belong to the grant, not to the refresh). A \p form without
+  /// grant_type is `errc::config`.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Params form, TokenSourceOptions options = {}) const {
     if (value_of(form, "grant_type").empty())
       throw Error(errc::config, "token source", "the extension grant's form has no grant_type");
     return regrant_source([form = std::move(form)] { return form; }, {}, std::move(options));
   }
+  /// Refresh-only, starting from \p initial: the Token of an interactive login (device flow,
+  /// authorization code).
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Token initial,
                                                                  TokenSourceOptions options = {}) const {
     if (options.initial)
@@ -429,17 +511,17 @@ class Client {
     options.initial = std::move(initial);
     return refresh_source(std::move(options));
   }
-  // A refresh-only source like the Token overload's, starting from options.store's token (say, of
-  // an earlier login): without one, token() is errc::interaction_required. The store key has this
-  // client's issuer, token endpoint and client id; the login's grant, scope and subject (a profile
-  // or user name) are options.store_key's.
+  /// A refresh-only source like the Token overload's, starting from options.store's token (say, of
+  /// an earlier login): without one, token() is `errc::interaction_required`. The store key has this
+  /// client's issuer, token endpoint and client id; the login's grant, scope and subject (a profile
+  /// or user name) are options.store_key's. Without options.store: `errc::config`.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> stored_token_source(TokenSourceOptions options) const {
     if (!options.store) throw Error(errc::config, "token source", "stored_token_source needs options.store");
     return refresh_source(std::move(options));
   }
 
-  // The TokenStore key of the tokens `form` obtains: this client's issuer, token endpoint and
-  // client id, and the form's grant_type, scope, resource (or audience) and username.
+  /// The TokenStore key of the tokens \p form obtains: this client's issuer, token endpoint and
+  /// client id, and the form's grant_type, scope, resource (or audience) and username.
   [[nodiscard]] TokenKey token_key(const Params& form = {}) const {
     TokenKey k{config().issuer, config().token_endpoint, config().client_id, value_of(form, "grant_type"),
                value_of(form, "scope"), {}, value_of(form, "username")};
@@ -447,6 +529,7 @@ class Client {
       if (name == "resource" || name == "audience") k.resource += (k.resource.empty() ? "" : " ") + value;
     return k;
   }
+  ///@}
 
  private:
   std::shared_ptr<CachingTokenSource> refresh_source(TokenSourceOptions options) const {
@@ -495,9 +578,13 @@ class Client {
   }
 
  public:
-  // Any grant, including extension grants (RFC 6749 §4.5): sends `form` (which must name its
-  // grant_type) plus client authentication to the token endpoint and parses the token response.
-  // `cancel`, when set, aborts the request in flight (errc::cancelled).
+  /// Any grant, including extension grants (RFC 6749 §4.5): sends \p form (which must name its
+  /// grant_type) plus client authentication to the token endpoint and parses the token response
+  /// (parse_token_response()). \p cancel, when set, aborts the request in flight
+  /// (`errc::cancelled`). What was sent as a secret (the form's sensitive values, the client's
+  /// credentials) is masked in any error's body excerpt.
+  /// \throws oidc::Error `errc::config` without grant_type or token_endpoint; transport errors;
+  ///         what parse_token_response() throws.
   [[nodiscard]] Token request_token(Params form, const std::optional<CancelToken>& cancel = std::nullopt) const {
     const std::string grant_type = value_of(form, "grant_type");
     const std::string operation = "token request (grant_type=" + grant_type + ")";
@@ -508,19 +595,22 @@ class Client {
                                 config().token_response_rules);
   }
 
-  // ---- Userinfo, introspection, revocation, logout (OIDC Core §5.3, RFC 7662, RFC 7009,
-  // RP-Initiated Logout 1.0). Introspection and revocation authenticate the client as configured.
+  /// \name Userinfo, introspection, revocation, logout
+  /// OIDC Core §5.3, RFC 7662, RFC 7009, RP-Initiated Logout 1.0. Introspection and revocation
+  /// authenticate the client as configured. A missing endpoint is `errc::config`.
+  ///@{
 
-  // OIDC Core §5.3: the user's claims for `token` (a Bearer access token; DPoP and MAC are
-  // errc::config). `expected_subject` (the ID token's sub) must equal the response's sub, else
-  // errc::subject_mismatch (§5.3.2); left empty, it is the sub of token.id_token when the token
-  // has one (that ID token was validated when it arrived: exchange_code, or a validating token
-  // source; here it is only read, as it may have expired since). A refusal with a WWW-Authenticate error (invalid_token,
-  // insufficient_scope) is errc::oauth_error. A signed response (application/jwt) is verified by
-  // `userinfo_verifier` when set, else with the Client's keys (config().keys or the jwks_uri's; verify_userinfo_jwt: algorithms from
-  // id_token_algorithms or the server's userinfo_signing_alg_values_supported, HS* with the client
-  // secret only when allow_symmetric_id_tokens; iss and aud when present); with neither it is
-  // errc::config.
+  /// The user's claims for \p token (OIDC Core §5.3; a Bearer access token; DPoP and MAC are
+  /// `errc::config`). \p expected_subject (the ID token's sub) must equal the response's sub, else
+  /// `errc::subject_mismatch` (§5.3.2); left empty, it is the sub of token.id_token when the token
+  /// has one (that ID token was validated when it arrived: exchange_code, or a validating token
+  /// source; here it is only read, as it may have expired since). A refusal with a
+  /// WWW-Authenticate error (invalid_token, insufficient_scope) is `errc::oauth_error`. A signed
+  /// response (application/jwt) is verified by \p userinfo_verifier when set, else with the
+  /// Client's keys (config().keys or the jwks_uri's; verify_userinfo_jwt: algorithms from
+  /// id_token_algorithms or the server's userinfo_signing_alg_values_supported, HS* with the client
+  /// secret only when allow_symmetric_id_tokens; iss and aud when present); with neither it is
+  /// `errc::config`.
   [[nodiscard]] UserInfo userinfo(const Token& token, std::string_view expected_subject = {},
                                   const std::optional<CancelToken>& cancel = std::nullopt,
                                   UserInfoJwtVerifier userinfo_verifier = {}) const {
@@ -549,40 +639,45 @@ class Client {
     return detail::request_userinfo(ctx, cfg.userinfo_endpoint, token, expected_subject, userinfo_verifier);
   }
 
-  // RFC 7662: what the server knows of `token`. active=false is a result, not an error; see
-  // IntrospectionResponse::active for an active answer whose exp has passed.
+  /// What the server knows of \p token (RFC 7662). active=false is a result, not an error; see
+  /// IntrospectionResponse::active for an active answer whose exp has passed.
   [[nodiscard]] IntrospectionResponse introspect(std::string_view token, std::string_view token_type_hint = {},
                                                  const std::optional<CancelToken>& cancel = std::nullopt) const {
     return detail::introspect(context(cancel), config().introspection_endpoint, token, token_type_hint, clock().now(),
                               config().clock_leeway);
   }
-  // The same for a Token member (introspect(t.access_token)); a template so that a string literal
-  // picks the string_view overload instead of being ambiguous with Secret's converting constructor.
+  /// The same for a Token member (`introspect(t.access_token)`); a template so that a string
+  /// literal picks the string_view overload instead of being ambiguous with Secret's converting
+  /// constructor.
   template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>
   [[nodiscard]] IntrospectionResponse introspect(const S& token, std::string_view token_type_hint = {},
                                                  const std::optional<CancelToken>& cancel = std::nullopt) const {
     return introspect(std::string_view(token.expose()), token_type_hint, cancel);
   }
 
-  // RFC 7009: revokes `token` ("access_token" or "refresh_token" as hint when known). Returns on
-  // 200 whatever the body; 503 is errc::http_status (retry later), error bodies errc::oauth_error.
+  /// Revokes \p token (RFC 7009; "access_token" or "refresh_token" as \p token_type_hint when
+  /// known). Returns on 200 whatever the body; 503 is `errc::http_status` (retry later), error
+  /// bodies `errc::oauth_error`.
   void revoke(std::string_view token, std::string_view token_type_hint = {},
               const std::optional<CancelToken>& cancel = std::nullopt) const {
     detail::revoke(context(cancel), config().revocation_endpoint, token, token_type_hint);
   }
-  template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>  // see introspect
+  /// The same for a Token member (`revoke(t.refresh_token, "refresh_token")`); a template for the
+  /// reason given at introspect().
+  template <class S, std::enable_if_t<std::is_same_v<S, Secret>, int> = 0>
   void revoke(const S& token, std::string_view token_type_hint = {},
               const std::optional<CancelToken>& cancel = std::nullopt) const {
     revoke(std::string_view(token.expose()), token_type_hint, cancel);
   }
 
-  // RP-Initiated Logout 1.0 §2: the URL of end_session_endpoint for the user's browser.
+  /// The URL of end_session_endpoint for the user's browser (RP-Initiated Logout 1.0 §2).
   [[nodiscard]] std::string end_session_url(const EndSessionRequest& request) const {
     return detail::end_session_url(config().end_session_endpoint, config().client_id, request,
                                    config().allow_insecure_http);
   }
-  // The same with a validated ID token as id_token_hint: end_session_url(id, "https://app.example.com/bye").
-  // A template so that end_session_url({}) still means an EndSessionRequest.
+  /// The same with a validated ID token as id_token_hint:
+  /// `end_session_url(id, "https://app.example.com/bye")`. A template so that
+  /// `end_session_url({})` still means an EndSessionRequest.
   template <class T, std::enable_if_t<std::is_same_v<T, IdToken>, int> = 0>
   [[nodiscard]] std::string end_session_url(const T& id_token, std::string post_logout_redirect_uri = {},
                                             std::string state = {}) const {
@@ -592,6 +687,7 @@ class Client {
     request.state = std::move(state);
     return end_session_url(request);
   }
+  ///@}
 
  private:
   // The request context of a client-authenticated request (as post_to builds).

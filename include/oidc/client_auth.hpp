@@ -25,48 +25,54 @@
 
 namespace oidc {
 
-// How the client authenticates to the token endpoint (RFC 6749 §2.3; names as in RFC 8414's
-// token_endpoint_auth_methods_supported).
+/// How the client authenticates to the token endpoint (RFC 6749 §2.3; names as in RFC 8414's
+/// token_endpoint_auth_methods_supported). The same authentication goes to introspection,
+/// revocation and PAR. A client without a secret is a public client (`none`) whatever the method
+/// says, except with private_key_jwt, which needs none.
 enum class ClientAuthMethod {
-  client_secret_basic,  // HTTP Basic; the one every server must support (RFC 6749 §2.3.1)
-  client_secret_post,   // client_id and client_secret in the form body (all four seed documents)
-  none,                 // public client: client_id in the body, no secret
-  // Opt-in (golang.org/x/oauth2's AuthStyleAutoDetect): try client_secret_basic; if the server
-  // answers invalid_client or 401, retry once with client_secret_post. The method that got a
-  // success is remembered per endpoint URL for the Client's lifetime; other failures decide nothing.
+  client_secret_basic,  ///< HTTP Basic; the one every server must support (RFC 6749 §2.3.1).
+  client_secret_post,   ///< client_id and client_secret in the form body (all four seed documents).
+  none,                 ///< Public client: client_id in the body, no secret.
+  /// Opt-in (golang.org/x/oauth2's AuthStyleAutoDetect): try client_secret_basic; if the server
+  /// answers invalid_client or 401, retry once with client_secret_post. The method that got a
+  /// success is remembered per endpoint URL for the Client's lifetime; other failures decide nothing.
   auto_detect,
-  // RFC 7523 §2.2 / OIDC Core §9: a JWT assertion signed with the client's private key
-  // (ClientConfig::signing_key: RS*, PS*, ES*, EdDSA), fresh for every request.
+  /// RFC 7523 §2.2 / OIDC Core §9: a JWT assertion signed with the client's private key
+  /// (ClientConfig::signing_key: RS*, PS*, ES*, EdDSA), fresh for every request. Without a
+  /// signing key, or with an HMAC one, the Client refuses the configuration (errc::config).
   private_key_jwt,
-  // The same assertion signed HS256 with the client secret's octets (OIDC Core §9).
+  /// The same assertion signed HS256 with the client secret's octets (OIDC Core §9).
   client_secret_jwt,
 };
 
-// The "aud" of a JWT client assertion. RFC 7523 §3 only asks for a value identifying the
-// authorization server and names the token endpoint URL as one; OIDC Core §9 says it SHOULD be
-// the token endpoint URL. That is the default: every server we know accepts it, also when the
-// assertion goes to introspection, revocation or PAR (Keycloak and oidc-provider accept the
-// token endpoint and the issuer at each of them). `issuer` is what draft-ietf-oauth-rfc7523bis
-// asks for against audience injection (an attacker's server listing the victim's token endpoint
-// as one of its own); `endpoint` names the URL being called, for servers that insist on it.
+/// The "aud" of a JWT client assertion. RFC 7523 §3 only asks for a value identifying the
+/// authorization server and names the token endpoint URL as one; OIDC Core §9 says it SHOULD be
+/// the token endpoint URL. That is the default: every server we know accepts it, also when the
+/// assertion goes to introspection, revocation or PAR (Keycloak and oidc-provider accept the
+/// token endpoint and the issuer at each of them). `issuer` is what draft-ietf-oauth-rfc7523bis
+/// asks for against audience injection (an attacker's server listing the victim's token endpoint
+/// as one of its own); `endpoint` names the URL being called, for servers that insist on it.
+/// An empty audience (no token endpoint or issuer configured) is errc::config when signing.
 enum class AssertionAudience {
-  token_endpoint,  // Endpoints::token_endpoint
-  issuer,          // Endpoints::issuer
-  endpoint,        // the URL the request goes to
+  token_endpoint,  ///< Endpoints::token_endpoint, at every endpoint.
+  issuer,          ///< Endpoints::issuer.
+  endpoint,        ///< The URL the request goes to.
 };
 
-// What a JWT client assertion needs besides the client id (ClientConfig's members of the same names).
+/// What a JWT client assertion needs besides the client id (ClientConfig's members of the same names).
 struct JwtAssertionSettings {
-  std::optional<SigningKey> signing_key;  // private_key_jwt
-  AssertionAudience audience = AssertionAudience::token_endpoint;
-  std::string issuer;
-  std::string token_endpoint;
-  std::shared_ptr<const Clock> clock;  // null: system_clock()
+  /// The private key for private_key_jwt (client_secret_jwt keys HS256 with the secret).
+  std::optional<SigningKey> signing_key;
+  AssertionAudience audience = AssertionAudience::token_endpoint;  ///< Which URL goes into "aud".
+  std::string issuer;                   ///< The "aud" under AssertionAudience::issuer.
+  std::string token_endpoint;           ///< The "aud" under AssertionAudience::token_endpoint.
+  std::shared_ptr<const Clock> clock;   ///< For iat and exp; null: system_clock().
 };
 
+/// RFC 7523 §2.2 `client_assertion_type` of the JWT methods.
 inline constexpr std::string_view jwt_bearer_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-// An assertion is good for this long after its iat: long enough for a slow request, short enough
-// that a copy captured from a log is useless soon (RFC 7523 §3 leaves it to the client).
+/// An assertion is good for this long after its iat: long enough for a slow request, short enough
+/// that a copy captured from a log is useless soon (RFC 7523 §3 leaves it to the client).
 inline constexpr std::chrono::seconds assertion_lifetime{60};
 
 namespace detail {

@@ -1,8 +1,9 @@
 #ifndef OIDC_DISCOVERY_HPP
 #define OIDC_DISCOVERY_HPP
 
-// OpenID Connect Discovery 1.0 and RFC 8414 authorization server metadata: from an issuer URL to
-// the endpoints and capabilities the client uses, every value through the validation boundary.
+/// \file
+/// OpenID Connect Discovery 1.0 and RFC 8414 authorization server metadata: from an issuer URL to
+/// the endpoints and capabilities the client uses, every value through the validation boundary.
 
 #include <algorithm>
 #include <chrono>
@@ -32,23 +33,24 @@
 
 namespace oidc {
 
-// How a document's issuer must relate to the configured one. The default is exact equality
-// (OIDC Discovery §4.3, RFC 8414 §3.3): no normalisation of case, trailing slash or port.
-//
-// IssuerPolicy::templated("{tenantid}") is an explicit opt-in for multi-tenant endpoints whose
-// document names a template, as Entra ID's https://login.microsoftonline.com/common/v2.0 does with
-// "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0". The template matches when it
-// contains the placeholder exactly once, as a whole path segment after the host, and replacing it
-// with the configured issuer's segment at that place gives the configured issuer exactly; that
-// segment must be a non-empty run of letters, digits, '.', '-' or '_'. An exact match is always
-// accepted too. ProviderMetadata::issuer then holds the template: an ID token's iss must be
-// checked against it with the token's own tenant (tid), never against the template text.
+/// How a document's issuer must relate to the configured one. The default is exact equality
+/// (OIDC Discovery §4.3, RFC 8414 §3.3): no normalisation of case, trailing slash or port.
+///
+/// `IssuerPolicy::templated("{tenantid}")` is an explicit opt-in for multi-tenant endpoints whose
+/// document names a template, as Entra ID's `https://login.microsoftonline.com/common/v2.0` does
+/// with `"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"`. The template matches when
+/// it contains the placeholder exactly once, as a whole path segment after the host, and replacing
+/// it with the configured issuer's segment at that place gives the configured issuer exactly; that
+/// segment must be a non-empty run of letters, digits, '.', '-' or '_'. An exact match is always
+/// accepted too. ProviderMetadata::issuer then holds the template: an ID token's iss must be
+/// checked against it with the token's own tenant (tid), never against the template text.
 class IssuerPolicy {
  public:
-  IssuerPolicy() = default;
-  static IssuerPolicy exact() { return {}; }
-  // Throws errc::config unless the placeholder is "{name}" with a non-empty name of letters,
-  // digits and '_'.
+  IssuerPolicy() = default;  ///< Exact equality.
+  static IssuerPolicy exact() { return {}; }  ///< Exact equality, spelled out.
+  /// A template policy for a placeholder such as `"{tenantid}"`.
+  /// \throws oidc::Error `errc::config` unless the placeholder is "{name}" with a non-empty name of
+  ///         letters, digits and '_'.
   static IssuerPolicy templated(std::string placeholder) {
     bool ok = placeholder.size() > 2 && placeholder.front() == '{' && placeholder.back() == '}';
     for (std::size_t i = 1; ok && i + 1 < placeholder.size(); ++i)
@@ -59,9 +61,12 @@ class IssuerPolicy {
     return p;
   }
 
-  [[nodiscard]] bool is_templated() const noexcept { return !placeholder_.empty(); }
+  [[nodiscard]] bool is_templated() const noexcept { return !placeholder_.empty(); }  ///< Made by templated().
+  /// The placeholder, braces included; empty for exact().
   [[nodiscard]] const std::string& placeholder() const noexcept { return placeholder_; }
 
+  /// Whether a document naming \p document_issuer may describe the \p configured issuer, by the
+  /// rules above.
   [[nodiscard]] bool matches(std::string_view document_issuer, std::string_view configured) const {
     if (document_issuer == configured) return true;
     if (placeholder_.empty()) return false;
@@ -90,23 +95,28 @@ class IssuerPolicy {
   std::string placeholder_;  // empty: exact
 };
 
+/// How discover() and DiscoveryCache fetch and judge a document: FetchOptions (transport, clock,
+/// timeout, size limit, ...) plus the issuer rules.
 struct DiscoveryOptions : FetchOptions {
-  IssuerPolicy issuer_policy{};
-  // OIDC Discovery §3 requires response_types_supported, subject_types_supported and
-  // id_token_signing_alg_values_supported. discover() relaxes this for a document found at the
-  // RFC 8414 location, which serves plain OAuth servers too; parse_provider_metadata applies it as set.
+  IssuerPolicy issuer_policy{};  ///< How the document's issuer must match the configured one; default exact.
+  /// OIDC Discovery §3 requires response_types_supported, subject_types_supported and
+  /// id_token_signing_alg_values_supported. discover() relaxes this for a document found at the
+  /// RFC 8414 location, which serves plain OAuth servers too; parse_provider_metadata() applies it as set.
   bool require_openid_metadata = true;
 };
 
-// What discovery found: the endpoints and capabilities (Endpoints' members, which keep the
-// metadata names), a few lists only discovery fills, and the whole document for anything else.
+/// What discovery found: the endpoints and capabilities (Endpoints' members, which keep the
+/// metadata names), a few lists only discovery fills, and the whole document for anything else.
+/// Every URL and list has passed the checks described at parse_provider_metadata().
 struct ProviderMetadata : Endpoints {
-  std::vector<std::string> subject_types_supported;
-  std::vector<std::string> response_modes_supported;
-  std::vector<std::string> claims_supported;
-  std::vector<std::string> introspection_endpoint_auth_methods_supported;
-  std::vector<std::string> revocation_endpoint_auth_methods_supported;
-  nlohmann::json raw = nlohmann::json::object();  // the document as received (parse_json's limits)
+  std::vector<std::string> subject_types_supported;   ///< OIDC Discovery §3: `public`, `pairwise`.
+  std::vector<std::string> response_modes_supported;  ///< Such as `query`, `fragment`, `form_post`.
+  std::vector<std::string> claims_supported;          ///< Claim names the server may supply.
+  std::vector<std::string> introspection_endpoint_auth_methods_supported;  ///< RFC 8414 §2.
+  std::vector<std::string> revocation_endpoint_auth_methods_supported;     ///< RFC 8414 §2.
+  /// The document as received (within the JSON depth limit, no duplicate member); unknown members
+  /// are only here, unvalidated.
+  nlohmann::json raw = nlohmann::json::object();
 };
 
 namespace detail {
@@ -223,13 +233,19 @@ inline ProviderMetadata metadata_from_json(nlohmann::json doc, std::string_view 
 
 }  // namespace detail
 
-// A discovery response into metadata. The response must be 2xx (3xx included: redirects are not
-// followed), application/json (parameters such as charset tolerated), at most
-// options.max_document_bytes, a JSON object within parse_json's limits (depth, no duplicate
-// member); its issuer must match `expected_issuer` under options.issuer_policy
-// (errc::issuer_mismatch); every endpoint must pass detail::metadata_url (errc::insecure_url for
-// http beyond loopback, else errc::parse naming the member); lists must be arrays of printable
-// strings, bounded; flags booleans. Unknown members are ignored (kept in `raw`).
+/// A discovery response into metadata (OIDC Discovery §4.2, RFC 8414 §3.2).
+///
+/// The response must be 2xx (a 3xx is an error too: redirects are not followed),
+/// application/json (parameters such as charset tolerated), at most options.max_document_bytes, a
+/// JSON object within the JSON limits (depth, no duplicate member); its issuer must match
+/// \p expected_issuer under options.issuer_policy; every endpoint must be an absolute https URL
+/// (http only to loopback unless options.allow_insecure_http) of printable ASCII without a
+/// fragment; lists must be arrays of at most 512 printable strings of at most 256 bytes; flags
+/// booleans. Unknown members are ignored (kept in ProviderMetadata::raw).
+///
+/// \throws oidc::Error `errc::http_status`, `errc::response_too_large`, `errc::issuer_mismatch`,
+///         `errc::insecure_url` for an http endpoint beyond loopback, else `errc::parse` naming the
+///         member.
 [[nodiscard]] inline ProviderMetadata parse_provider_metadata(const HttpResponse& response,
                                                               std::string_view expected_issuer,
                                                               const DiscoveryOptions& options,
@@ -291,17 +307,23 @@ inline FetchedMetadata fetch_provider_metadata(std::string_view issuer, const Di
 
 }  // namespace detail
 
-// Fetches and parses the metadata of `issuer`: GET issuer + "/.well-known/openid-configuration"
-// (no double slash for an issuer ending in '/'); on 404, 405 or 410 only, the RFC 8414 location
-// (detail::oauth_metadata_url), where the OpenID-only required members may be absent. The issuer
-// must pass the secure-URL check and have no query or fragment (errc::config / insecure_url).
+/// Fetches and parses the metadata of \p issuer (OIDC Discovery §4, RFC 8414 §3).
+///
+/// GET issuer + "/.well-known/openid-configuration" (no double slash for an issuer ending in '/');
+/// on 404, 405 or 410 only, the RFC 8414 location (`/.well-known/oauth-authorization-server`
+/// between host and path), where the OpenID-only required members may be absent. Any other
+/// failure is an error: an outage or a broken document must not switch which document is believed.
+/// Nothing is cached; DiscoveryCache does that.
+/// \throws oidc::Error `errc::config` / `errc::insecure_url` for an issuer that is not a secure URL
+///         or has a query or fragment; transport errors; what parse_provider_metadata() throws.
 [[nodiscard]] inline ProviderMetadata discover(std::string_view issuer, const DiscoveryOptions& options = {}) {
   const detail::ResolvedFetch fetch(options);
   return detail::fetch_provider_metadata(issuer, options, fetch).metadata;
 }
 
-// Copies into `into` every endpoint, flag and list that `into` does not already set: endpoints set
-// by hand win (so does a flag already true, and a non-empty list).
+/// Copies into \p into every endpoint, flag and list that \p into does not already set: endpoints set
+/// by hand win (so does a flag already true, and a non-empty list). The lists only
+/// ProviderMetadata has are not copied.
 inline void apply_metadata(const ProviderMetadata& metadata, Endpoints& into) {
   if (into.issuer.empty()) into.issuer = metadata.issuer;
   for (const auto& field : detail::MetadataFields::urls)
@@ -312,10 +334,10 @@ inline void apply_metadata(const ProviderMetadata& metadata, Endpoints& into) {
     if ((into.*field.second).empty()) into.*field.second = metadata.*field.second;
 }
 
-// The client authentication to use at the token endpoint when the user chose none: with a secret,
-// client_secret_basic if listed (an absent list means client_secret_basic, RFC 8414 §2), else
-// client_secret_post, else nullopt (the server wants a method this needs more for, such as
-// private_key_jwt); without a secret, none.
+/// The client authentication to use at the token endpoint when the user chose none: with a secret,
+/// client_secret_basic if listed (an absent list means client_secret_basic, RFC 8414 §2), else
+/// client_secret_post, else nullopt (the server wants a method this needs more for, such as
+/// private_key_jwt); without a secret, none.
 [[nodiscard]] inline std::optional<ClientAuthMethod> choose_client_auth_method(
     const std::vector<std::string>& token_endpoint_auth_methods_supported, bool has_secret) {
   if (!has_secret) return ClientAuthMethod::none;
@@ -330,26 +352,37 @@ inline void apply_metadata(const ProviderMetadata& metadata, Endpoints& into) {
   return std::nullopt;
 }
 
+/// How long DiscoveryCache keeps a document, and how it retries.
 struct DiscoveryCacheOptions {
-  // A document is refetched after max_age, or the response's Cache-Control max-age when shorter,
-  // but never sooner than min_age (max-age=0 must not mean a fetch per call).
-  std::chrono::seconds max_age{std::chrono::hours{24}};
-  std::chrono::seconds min_age{std::chrono::minutes{5}};
-  // When refetching fails, the previous document is served until it is this old; then the error.
+  /// \name Lifetime
+  /// A document is refetched after max_age, or the response's Cache-Control max-age when shorter,
+  /// but never sooner than min_age (max-age=0 must not mean a fetch per call).
+  ///@{
+  std::chrono::seconds max_age{std::chrono::hours{24}};   ///< Longest lifetime; default 24 h.
+  std::chrono::seconds min_age{std::chrono::minutes{5}};  ///< Shortest lifetime; default 5 min.
+  ///@}
+  /// When refetching fails, the previous document is served until it is this old; then the error.
   std::chrono::seconds max_stale{std::chrono::hours{24 * 7}};
-  // How long a caller waits for a fetch another caller started (real time).
+  /// How long a caller waits for a fetch another caller started (real time); then
+  /// `errc::deadline_exceeded`, unless a previous document can be served.
   std::chrono::milliseconds max_wait{30000};
-  // Between failed attempts (detail/backoff.hpp).
-  std::chrono::milliseconds min_backoff{1000};
-  std::chrono::milliseconds max_backoff{std::chrono::minutes{5}};
-  double backoff_jitter = 0.25;
-  std::function<double()> random_fraction{};
+  /// \name Backoff
+  /// The n-th failure in a row waits min_backoff * 2^(n-1), at most max_backoff, shortened by a
+  /// random fraction of up to backoff_jitter (a configuration error waits max_backoff at once);
+  /// meanwhile the previous document, or the last error, is served.
+  ///@{
+  std::chrono::milliseconds min_backoff{1000};                     ///< First wait after a failure.
+  std::chrono::milliseconds max_backoff{std::chrono::minutes{5}};  ///< Longest wait.
+  double backoff_jitter = 0.25;                                    ///< Largest cut, as a fraction; clamped to [0, 1].
+  std::function<double()> random_fraction{};  ///< In [0, 1); empty: random. Tests make it exact.
+  ///@}
 };
 
-// Discovery documents shared per issuer, each refetched single flight when its lifetime ends.
-// Entries are kept for the cache's lifetime (issuers are configuration, not input). Thread-safe.
+/// Discovery documents shared per issuer, each refetched single flight when its lifetime ends.
+/// Entries are kept for the cache's lifetime (issuers are configuration, not input). Thread-safe.
 class DiscoveryCache {
  public:
+  /// Every issuer is fetched with \p options (as discover() does) and kept by \p cache's rules.
   explicit DiscoveryCache(DiscoveryOptions options = {}, DiscoveryCacheOptions cache = {})
       : options_(std::move(options)), fetch_(options_) {
     policy_.min_refetch = cache.max_age;  // no reason besides expiry to refetch
@@ -360,6 +393,10 @@ class DiscoveryCache {
     policy_.backoff = {cache.min_backoff, cache.max_backoff, cache.backoff_jitter, std::move(cache.random_fraction)};
   }
 
+  /// The metadata of \p issuer: cached while fresh; otherwise fetched, one fetch at a time however
+  /// many threads ask (the others wait up to max_wait for it). Never null.
+  /// \throws oidc::Error what discover() throws when there is no document to serve, and
+  ///         `errc::deadline_exceeded` when the wait for another caller's fetch ran out.
   [[nodiscard]] std::shared_ptr<const ProviderMetadata> get(std::string_view issuer) const {
     Entry* entry = nullptr;
     {
@@ -378,7 +415,7 @@ class DiscoveryCache {
         [](const ProviderMetadata&) { return false; }, "discovery");
   }
 
-  // Fetches started so far, over all issuers: for tests and metrics.
+  /// Fetches started so far, over all issuers: for tests and metrics.
   [[nodiscard]] std::uint64_t fetches() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::uint64_t n = 0;

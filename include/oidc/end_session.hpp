@@ -1,8 +1,9 @@
 #ifndef OIDC_END_SESSION_HPP
 #define OIDC_END_SESSION_HPP
 
-// OpenID Connect RP-Initiated Logout 1.0 §2: the URL that sends the user's browser to the OP to
-// end the session there, and back to the application afterwards.
+/// \file
+/// OpenID Connect RP-Initiated Logout 1.0 §2: the URL that sends the user's browser to the OP to
+/// end the session there, and back to the application afterwards.
 
 #include <string>
 #include <string_view>
@@ -17,15 +18,20 @@
 
 namespace oidc {
 
+/// The parameters of a logout request (RP-Initiated Logout 1.0 §2), for Client::end_session_url.
+/// Empty members are not sent. Client::end_session_url throws oidc::Error with errc::config for a
+/// missing or insecure end_session_endpoint or one with a fragment, an id_token_hint that is not a
+/// compact JWS, a redirect URI breaking the rule below, state or ui_locales outside printable
+/// ASCII, and a parameter in `extra` that a member sets or that is given twice.
 struct EndSessionRequest {
-  std::string id_token_hint;             // the ID token the OP issued (Token::id_token); recommended
-  std::string post_logout_redirect_uri;  // registered with the OP; absolute https (http to loopback), no fragment
-  std::string state;                     // returned to post_logout_redirect_uri
-  std::string ui_locales;                // RFC 5646 tags, space-separated
-  // §2 recommends client_id when id_token_hint is absent, so the OP can check the redirect URI; it
-  // is harmless otherwise.
+  std::string id_token_hint;             ///< The ID token the OP issued (Token::id_token); recommended.
+  std::string post_logout_redirect_uri;  ///< Registered with the OP; absolute https (http to loopback), no fragment.
+  std::string state;                     ///< Returned to post_logout_redirect_uri.
+  std::string ui_locales;                ///< RFC 5646 tags, space-separated.
+  /// §2 recommends client_id when id_token_hint is absent, so the OP can check the redirect URI; it
+  /// is harmless otherwise.
   bool include_client_id = true;
-  Params extra;  // other parameters (logout_hint, ...); not the ones above
+  Params extra;  ///< Other parameters (logout_hint, ...); not the ones above.
 };
 
 namespace detail {

@@ -1,8 +1,9 @@
 #ifndef OIDC_FETCH_OPTIONS_HPP
 #define OIDC_FETCH_OPTIONS_HPP
 
-// How documents the library fetches by itself (discovery, JWK Sets) are fetched: no Client is
-// needed, every fetch goes through the one request path (detail/request.hpp).
+/// \file
+/// How documents the library fetches by itself (discovery, JWK Sets) are fetched: no Client is
+/// needed, every fetch goes through the one request path (detail/request.hpp).
 
 #include <chrono>
 #include <cstddef>
@@ -15,14 +16,15 @@
 
 namespace oidc {
 
+/// How a discovery document (DiscoveryOptions) or a JWK Set (JwksCache) is fetched, without a Client.
 struct FetchOptions {
-  std::shared_ptr<Transport> transport{};  // null: default_transport()
-  std::chrono::milliseconds timeout{30000};
-  Headers extra_headers{};
-  bool allow_insecure_http = false;  // http:// beyond loopback (never needed in production)
-  std::shared_ptr<const Clock> clock{};  // null: system_clock()
-  // Largest body accepted (errc::response_too_large). The transport's own cap still applies, so
-  // this can only lower it: real discovery documents and key sets are a few KiB.
+  std::shared_ptr<Transport> transport{};  ///< Null: default_transport().
+  std::chrono::milliseconds timeout{30000};  ///< Per request, connect included (HttpRequest::timeout).
+  Headers extra_headers{};  ///< Sent first in every request; an `Accept` among them is replaced by the library's.
+  bool allow_insecure_http = false;  ///< http:// beyond loopback (never needed in production).
+  std::shared_ptr<const Clock> clock{};  ///< Times cache lifetimes (JwksCache, DiscoveryCache); null: system_clock().
+  /// Largest body accepted (errc::response_too_large). The transport's own cap still applies, so
+  /// this can only lower it: real discovery documents and key sets are a few KiB.
   std::size_t max_document_bytes = 512 * 1024;
 };
 

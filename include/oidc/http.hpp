@@ -75,57 +75,71 @@ inline void check_header_field(std::string_view name, std::string_view value, co
 
 }  // namespace detail
 
-// HTTP header fields in order; names compare case-insensitively (RFC 9110 §5.1).
+/// HTTP header fields in order; names compare case-insensitively (RFC 9110 §5.1).
+///
+/// set(), add() and the initializer-list constructor throw oidc::Error with errc::invalid_request
+/// for a name that is not an RFC 9110 token or a value with CR, LF, NUL or another control byte,
+/// so no Headers object can hold a field that splits a request. The message names the field but
+/// never shows its value, which may be a credential.
 class Headers {
  public:
-  using value_type = std::pair<std::string, std::string>;
+  using value_type = std::pair<std::string, std::string>;  ///< One field: name, value.
 
   Headers() = default;
+  /// Adds each field in order, as add() does (a repeated name is kept twice).
   Headers(std::initializer_list<value_type> init) {
     for (const auto& f : init) add(f.first, f.second);
   }
 
-  // set and add throw Error(errc::invalid_request) for a name that is not a token or a value with
-  // CR, LF, NUL or another control byte, so no Headers object can hold a field that splits a request.
-  // Replaces every field of that name.
+  /// Replaces every field named \p name (any case) with one field, appended last.
   void set(std::string name, std::string value) {
     detail::check_header_field(name, value);
     erase(name);
     fields_.emplace_back(std::move(name), std::move(value));
   }
+  /// Appends a field, keeping those of the same name (RFC 9110 §5.3 list fields).
   void add(std::string name, std::string value) {
     detail::check_header_field(name, value);
     fields_.emplace_back(std::move(name), std::move(value));
   }
+  /// Removes every field named \p name, compared case-insensitively; none is no error.
   void erase(std::string_view name) {
     fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
                                  [&](const value_type& f) { return detail::iequals(f.first, name); }),
                   fields_.end());
   }
+  /// The value of the first field named \p name (case-insensitive), or nullopt when there is none.
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const {
     for (const auto& f : fields_)
       if (detail::iequals(f.first, name)) return f.second;
     return std::nullopt;
   }
+  /// Whether a field named \p name (case-insensitive) is present.
   [[nodiscard]] bool contains(std::string_view name) const { return get(name).has_value(); }
 
+  /// Iterates the fields as value_type, in the order they were added, names as given.
   [[nodiscard]] auto begin() const noexcept { return fields_.begin(); }
-  [[nodiscard]] auto end() const noexcept { return fields_.end(); }
-  [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }
+  [[nodiscard]] auto end() const noexcept { return fields_.end(); }  ///< End of the fields.
+  [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }  ///< Number of fields, repeats included.
+  [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }  ///< Whether there is no field.
 
  private:
   std::vector<value_type> fields_;
 };
 
+/// An HTTP request as the library hands it to a Transport. The library's transports
+/// (make_transport, make_curl_transport) refuse it before sending anything, with oidc::Error and
+/// errc::invalid_request, when the method is not an RFC 9110 token, the URL is empty or not
+/// printable ASCII, or a header field is invalid; the URL is never quoted in that message, since it
+/// may carry credentials.
 struct HttpRequest {
-  std::string method;  // no default: every request says what it is ("GET", "POST", ...)
-  std::string url;
-  Headers headers;
-  std::string body;
-  // Total time allowed for this request, connect included; the transport also applies its own cap.
+  std::string method;  ///< No default: every request says what it is ("GET", "POST", ...).
+  std::string url;     ///< Absolute URL, printable ASCII (percent-encode anything else).
+  Headers headers;     ///< Request fields; may hold credentials (Authorization): do not log them.
+  std::string body;    ///< Sent as is; for a form, the caller sets Content-Type too.
+  /// Total time allowed for this request, connect included; the transport also applies its own cap.
   std::chrono::milliseconds timeout{30000};
-  // When set, cancel() aborts the request in flight (errc::cancelled); no allocation when unset.
+  /// When set, cancel() aborts the request in flight (errc::cancelled); no allocation when unset.
   std::optional<CancelToken> cancel{};
 };
 
@@ -148,11 +162,14 @@ inline void validate_request(const HttpRequest& request) {
 
 }  // namespace detail
 
+/// An HTTP response as a Transport returns it: received, not yet trusted. The library validates
+/// status, headers and body before using any of it.
 struct HttpResponse {
-  int status = 0;
-  Headers headers;
-  std::string body;
+  int status = 0;    ///< HTTP status code; 0 until a transport sets it.
+  Headers headers;   ///< Response fields.
+  std::string body;  ///< The body, as received.
 
+  /// Whether the status is 2xx (RFC 9110 §15.3).
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
 };
 

@@ -1,9 +1,10 @@
 #ifndef OIDC_ID_TOKEN_HPP
 #define OIDC_ID_TOKEN_HPP
 
-// ID token validation (OpenID Connect Core 1.0 §3.1.3.7, §3.2.2.11, §3.3.2.12, §12.2): the
-// signature with a key of the provider's set (or, for HS*, the client secret), then every claim
-// rule, each failure with its own errc.
+/// \file
+/// ID token validation (OpenID Connect Core 1.0 §3.1.3.7, §3.2.2.11, §3.3.2.12, §12.2): the
+/// signature with a key of the provider's set (or, for HS*, the client secret), then every claim
+/// rule, each failure with its own errc.
 
 #include <algorithm>
 #include <chrono>
@@ -27,62 +28,75 @@ namespace oidc {
 
 class IdToken;
 
+/// What validate_id_token() requires of an ID token (OIDC Core §3.1.3.7). \ref issuer,
+/// \ref client_id and \ref now must be set (`errc::config` otherwise).
 struct IdTokenChecks {
-  std::string issuer;     // exact match (no trailing-slash games)
-  std::string client_id;  // must be in aud; azp == client_id when present, and required when aud has several values
-  std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};
-  std::optional<Secret> client_secret;  // enables HS* (only if also in algorithms); key = the secret's octets
-  std::chrono::system_clock::time_point now;  // required (the caller's Clock)
-  std::chrono::seconds leeway{30};
-  std::string nonce;                            // non-empty: the claim must be present and equal
-  std::optional<std::chrono::seconds> max_age;  // auth_time required and auth_time + max_age + leeway >= now
-  std::string access_token;                     // non-empty: at_hash checked when present
-  bool require_at_hash = false;                 // the implicit "id_token token" response requires it
-  std::string code;                             // non-empty: c_hash checked when present (hybrid flow)
-  bool require_c_hash = false;
-  // §12.2: a refreshed ID token has the same iss, sub and aud as this one, the same auth_time when
-  // both have one, and no nonce or the same one.
+  std::string issuer;     ///< `iss` must equal it byte for byte (no trailing-slash games).
+  /// Must be in `aud`; `azp` must equal it when present, and is required when `aud` has several values.
+  std::string client_id;
+  std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};  ///< The `alg` allow-list; `none` is never accepted.
+  /// Enables HS* (only if also in \ref algorithms): the key is the secret's octets (OIDC Core §10.1).
+  std::optional<Secret> client_secret;
+  std::chrono::system_clock::time_point now;  ///< Required: the caller's Clock's time.
+  std::chrono::seconds leeway{30};  ///< Tolerated clock difference for exp, iat, nbf, auth_time; within [0 s, 24 h].
+  std::string nonce;  ///< Non-empty: the `nonce` claim must be present and equal (compared in constant time).
+  /// When set, `auth_time` is required and auth_time + max_age + leeway must not be before now.
+  std::optional<std::chrono::seconds> max_age;
+  std::string access_token;      ///< Non-empty: `at_hash` is checked when present (OIDC Core §3.1.3.6).
+  bool require_at_hash = false;  ///< `at_hash` must be present; the implicit "id_token token" response requires it.
+  std::string code;              ///< Non-empty: `c_hash` is checked when present (hybrid flow, §3.3.2.11).
+  bool require_c_hash = false;   ///< `c_hash` must be present.
+  /// The ID token this one replaces (§12.2): a refreshed ID token has the same iss, sub and aud as
+  /// it, the same auth_time when both have one, and no nonce or the same one. Not owned; null: no
+  /// such check.
   const IdToken* previous = nullptr;
 };
 
-// A validated ID token; an immutable value.
+/// A validated ID token; an immutable value, made only by validate_id_token().
 class IdToken {
  public:
-  using time_point = std::chrono::system_clock::time_point;
+  using time_point = std::chrono::system_clock::time_point;  ///< The Clock's time point.
 
-  // The compact JWT, e.g. for id_token_hint. A credential: never printed by operator<<.
+  /// The compact JWT, as sent for id_token_hint. A credential: never printed by operator<<.
   [[nodiscard]] const std::string& raw() const noexcept { return raw_; }
-  [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }
-  [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }
-  [[nodiscard]] const std::string& issuer() const noexcept { return issuer_; }
-  [[nodiscard]] const std::string& subject() const noexcept { return subject_; }
+  [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }  ///< The JOSE header.
+  [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }  ///< Every claim of the payload.
+  [[nodiscard]] const std::string& issuer() const noexcept { return issuer_; }     ///< `iss`, the expected issuer.
+  [[nodiscard]] const std::string& subject() const noexcept { return subject_; }   ///< `sub`: 1 to 255 bytes.
+  /// `aud` as a list (a single string becomes one element); holds the client id.
   [[nodiscard]] const std::vector<std::string>& audience() const noexcept { return audience_; }
-  [[nodiscard]] time_point expires_at() const noexcept { return expires_at_; }
-  [[nodiscard]] time_point issued_at() const noexcept { return issued_at_; }
+  [[nodiscard]] time_point expires_at() const noexcept { return expires_at_; }  ///< `exp`.
+  [[nodiscard]] time_point issued_at() const noexcept { return issued_at_; }    ///< `iat`.
+  /// `auth_time`, when the token has one (always when IdTokenChecks::max_age was set).
   [[nodiscard]] std::optional<time_point> auth_time() const noexcept { return auth_time_; }
-  [[nodiscard]] std::optional<std::string> nonce() const { return string_claim("nonce"); }
+  [[nodiscard]] std::optional<std::string> nonce() const { return string_claim("nonce"); }  ///< `nonce`.
+  /// `azp`; when present it is the client id.
   [[nodiscard]] std::optional<std::string> authorized_party() const { return string_claim("azp"); }
 
-  // A claim as a string; nullopt when absent or not a string.
+  /// A claim as a string; nullopt when absent or not a string.
   [[nodiscard]] std::optional<std::string> string_claim(std::string_view name) const {
     const auto it = claims_.find(name);
     if (it == claims_.end() || !it->is_string()) return std::nullopt;
     return it->get<std::string>();
   }
-  // A claim as a bool; nullopt when absent or not a bool.
+  /// A claim as a bool; nullopt when absent or not a bool.
   [[nodiscard]] std::optional<bool> bool_claim(std::string_view name) const {
     const auto it = claims_.find(name);
     if (it == claims_.end() || !it->is_boolean()) return std::nullopt;
     return it->get<bool>();
   }
 
-  // Standard claims (OIDC Core §5.1, §2).
-  [[nodiscard]] std::optional<std::string> email() const { return string_claim("email"); }
+  /// \name Standard claims
+  /// OIDC Core §5.1 and §2; nullopt when absent or of another JSON type.
+  ///@{
+  [[nodiscard]] std::optional<std::string> email() const { return string_claim("email"); }  ///< `email`.
+  /// `email_verified`.
   [[nodiscard]] std::optional<bool> email_verified() const { return bool_claim("email_verified"); }
-  [[nodiscard]] std::optional<std::string> name() const { return string_claim("name"); }
+  [[nodiscard]] std::optional<std::string> name() const { return string_claim("name"); }  ///< `name`.
+  /// `preferred_username`; not unique and not stable, so never a key for the user (use subject()).
   [[nodiscard]] std::optional<std::string> preferred_username() const { return string_claim("preferred_username"); }
-  [[nodiscard]] std::optional<std::string> acr() const { return string_claim("acr"); }
-  // amr's string members; empty when absent or not an array.
+  [[nodiscard]] std::optional<std::string> acr() const { return string_claim("acr"); }  ///< `acr`.
+  /// `amr`'s string members; empty when absent or not an array.
   [[nodiscard]] std::vector<std::string> amr() const {
     std::vector<std::string> out;
     const auto it = claims_.find("amr");
@@ -91,6 +105,7 @@ class IdToken {
         if (v.is_string()) out.push_back(v.get<std::string>());
     return out;
   }
+  ///@}
 
  private:
   IdToken() = default;
@@ -104,7 +119,7 @@ class IdToken {
   std::optional<time_point> auth_time_;
 };
 
-// Shows the issuer and subject, never the token.
+/// Prints `IdToken(iss="...", sub="...")`: the issuer and subject, never the token.
 inline std::ostream& operator<<(std::ostream& os, const IdToken& t) {
   return os << "IdToken(iss=" << detail::quote_value(t.issuer()) << ", sub=" << detail::quote_value(t.subject()) << ")";
 }
@@ -137,11 +152,17 @@ inline bool same_audience(std::vector<std::string> a, std::vector<std::string> b
 
 }  // namespace detail
 
-// Validates an ID token: parse_jws, typ not "at+jwt" (token_type_mismatch), verify_jws (HS* only
-// with checks.client_secret), then iss, sub,
-// aud/azp, exp/iat/nbf, nonce, auth_time/max_age, at_hash/c_hash and the §12.2 refresh rules, in
-// that order. Throws oidc::Error with the rule's errc; messages quote only short, printable()'d
-// claim values (iss, aud), never the token.
+/// Validates an ID token (OIDC Core §3.1.3.7): its JWS form, typ not "at+jwt", the signature with
+/// a key of \p keys (HS* only with IdTokenChecks::client_secret), then iss, sub, aud/azp,
+/// exp/iat/nbf, nonce, auth_time/max_age, at_hash/c_hash and the §12.2 refresh rules, in that order.
+///
+/// \throws oidc::Error with the failed rule's errc: `config` for checks missing issuer, client_id
+///         or now; `jwt_malformed`, `algorithm_rejected`, `key_not_found`, `signature_invalid`;
+///         `token_type_mismatch`; `issuer_mismatch`, `missing_claim`, `audience_mismatch`,
+///         `token_expired`, `token_not_yet_valid`, `nonce_mismatch`, `auth_time_too_old`,
+///         `hash_mismatch`, `subject_mismatch`; and what \p keys throws (a JwksCache that
+///         has no key set yet: its fetch's error). Messages quote only short, printable claim values (iss,
+///         aud), never the token.
 inline IdToken validate_id_token(std::string_view jwt, const KeySource& keys, const IdTokenChecks& checks) {
   const std::string op = "ID token validation";
   if (checks.issuer.empty() || checks.client_id.empty())

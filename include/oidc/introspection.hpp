@@ -1,8 +1,9 @@
 #ifndef OIDC_INTROSPECTION_HPP
 #define OIDC_INTROSPECTION_HPP
 
-// OAuth 2.0 Token Introspection (RFC 7662): the authorization server says whether a token is
-// active and what it carries. `active=false` is an answer, not an error.
+/// \file
+/// OAuth 2.0 Token Introspection (RFC 7662): the authorization server says whether a token is
+/// active and what it carries. `active=false` is an answer, not an error.
 
 #include <algorithm>
 #include <chrono>
@@ -22,34 +23,38 @@
 
 namespace oidc {
 
-// RFC 7662 §2.2, typed. String values are the server's text as sent (not escaped).
+/// An introspection response (RFC 7662 §2.2), typed. String values are the server's text as sent
+/// (not escaped); a member the server left out is empty. Each member present has been checked for
+/// its type (errc::parse otherwise, naming the member, never its value).
 struct IntrospectionResponse {
-  using time_point = std::chrono::system_clock::time_point;
+  using time_point = std::chrono::system_clock::time_point;  ///< Wall-clock instant.
 
-  // The answer to rely on: the server's "active", and false when exp has passed or nbf is still
-  // ahead (beyond the clock leeway). RFC 7662 §4 makes the server check expiry; one that answers
-  // active for a token whose own exp is past is wrong about it or about the time, and a resource
-  // server should refuse rather than guess which (fail closed).
+  /// The answer to rely on: the server's "active", and false when exp has passed or nbf is still
+  /// ahead (beyond the clock leeway). RFC 7662 §4 makes the server check expiry; one that answers
+  /// active for a token whose own exp is past is wrong about it or about the time, and a resource
+  /// server should refuse rather than guess which (fail closed).
   bool active = false;
-  bool server_active = false;  // "active" exactly as the server sent it
-  std::vector<std::string> scope;  // "scope", split at spaces
-  std::string client_id;
-  std::string username;
-  std::string token_type;
-  std::optional<time_point> exp;
-  std::optional<time_point> iat;
-  std::optional<time_point> nbf;
-  std::string sub;
-  std::vector<std::string> aud;  // a single string is a one-element list (RFC 7519 §4.1.3)
-  std::string iss;
-  std::string jti;
-  nlohmann::json raw = nlohmann::json::object();
+  bool server_active = false;      ///< "active" exactly as the server sent it.
+  std::vector<std::string> scope;  ///< "scope", split at spaces.
+  std::string client_id;           ///< The client the token was issued to.
+  std::string username;            ///< A human-readable name of the resource owner.
+  std::string token_type;          ///< RFC 6749 §7.1 type, such as "Bearer".
+  std::optional<time_point> exp;   ///< Expiry; nullopt when not sent.
+  std::optional<time_point> iat;   ///< Issue time; nullopt when not sent.
+  std::optional<time_point> nbf;   ///< Not before; nullopt when not sent.
+  std::string sub;                 ///< Subject: the resource owner's identifier.
+  std::vector<std::string> aud;    ///< A single string is a one-element list (RFC 7519 §4.1.3).
+  std::string iss;                 ///< The token's issuer.
+  std::string jti;                 ///< The token's identifier.
+  nlohmann::json raw = nlohmann::json::object();  ///< The whole response object, as claims() returns it.
 
-  // The whole response, extension members included.
+  /// The whole response, extension members included.
   [[nodiscard]] const nlohmann::json& claims() const noexcept { return raw; }
+  /// Whether \p s is one of scope, compared exactly.
   [[nodiscard]] bool has_scope(std::string_view s) const {
     return std::find(scope.begin(), scope.end(), s) != scope.end();
   }
+  /// Whether \p a is one of aud, compared exactly.
   [[nodiscard]] bool has_audience(std::string_view a) const { return std::find(aud.begin(), aud.end(), a) != aud.end(); }
 };
 

@@ -1,10 +1,11 @@
 #ifndef OIDC_JWT_HPP
 #define OIDC_JWT_HPP
 
-// A compact JWS (RFC 7515 §7.1) carrying JWT claims (RFC 7519): parsed and structurally checked by
-// parse_jws, its signature checked by verify_jws, and the registered claims every JWT profile
-// shares (iss, sub, aud, exp, iat, nbf) read by the detail:: helpers below, so the ID token
-// (id_token.hpp) and the JWT access token (jwt_access_token.hpp) check each rule the same way.
+/// \file
+/// A compact JWS (RFC 7515 §7.1) carrying JWT claims (RFC 7519): parsed and structurally checked by
+/// parse_jws, its signature checked by verify_jws, and the registered claims every JWT profile
+/// shares (iss, sub, aud, exp, iat, nbf) read by the detail:: helpers below, so the ID token
+/// (id_token.hpp) and the JWT access token (jwt_access_token.hpp) check each rule the same way.
 
 #include <chrono>
 #include <cstddef>
@@ -28,19 +29,20 @@
 
 namespace oidc {
 
-// A compact JWS, structurally checked, NOT verified.
+/// A compact JWS as parse_jws returns it: structurally checked, NOT verified. Nothing in it may be
+/// trusted before verify_jws succeeds.
 struct Jws {
-  nlohmann::json header;   // object
-  nlohmann::json payload;  // object (claims)
-  JwsAlgorithm alg = JwsAlgorithm::RS256;
-  std::optional<std::string> kid;
-  std::string typ;            // "" when absent
-  std::string signing_input;  // header.payload as received
-  std::string signature;      // decoded bytes
+  nlohmann::json header;      ///< The JOSE header, a JSON object.
+  nlohmann::json payload;     ///< The claims, a JSON object.
+  JwsAlgorithm alg = JwsAlgorithm::RS256;  ///< The header's "alg", known and never "none".
+  std::optional<std::string> kid;  ///< The header's "kid"; nullopt when absent.
+  std::string typ;            ///< The header's "typ"; "" when absent.
+  std::string signing_input;  ///< header.payload as received, the bytes the signature covers.
+  std::string signature;      ///< Decoded bytes.
 };
 
-// Largest compact JWS accepted: ID tokens and access tokens are a few KiB; this bounds the work an
-// attacker's token can cause before its signature is checked.
+/// Largest compact JWS accepted: ID tokens and access tokens are a few KiB; this bounds the work an
+/// attacker's token can cause before its signature is checked.
 inline constexpr std::size_t max_jws_bytes = 64 * 1024;
 
 namespace detail {
@@ -70,12 +72,13 @@ inline std::optional<std::string> jws_string_header(const nlohmann::json& header
 
 }  // namespace detail
 
-// Parses a compact JWS. errc::jwt_malformed: over max_jws_bytes, not 3 segments (a JWE's 5 named as
-// such), non-strict base64url, header or payload not a JSON object (parse_json: depth limit,
-// duplicate members refused), "crit" present (RFC 7515 §4.1.11: we understand no extension),
-// "b64" present and not true (RFC 7797's unencoded payload), kid or typ not strings.
-// errc::algorithm_rejected: alg absent, not a string, "none" in any case, or unknown. Key-locating
-// headers (jku, x5u, jwk, x5c) are never used: keys come only from the caller's KeySource.
+/// Parses a compact JWS, without verifying it. Throws oidc::Error (its operation \p operation):
+/// errc::jwt_malformed: over max_jws_bytes, not 3 segments (a JWE's 5 named as
+/// such), non-strict base64url, header or payload not a JSON object (parse_json: depth limit,
+/// duplicate members refused), "crit" present (RFC 7515 §4.1.11: we understand no extension),
+/// "b64" present and not true (RFC 7797's unencoded payload), kid or typ not strings.
+/// errc::algorithm_rejected: alg absent, not a string, "none" in any case, or unknown. Key-locating
+/// headers (jku, x5u, jwk, x5c) are never used: keys come only from the caller's KeySource.
 inline Jws parse_jws(std::string_view compact, const std::string& operation) {
   if (compact.size() > max_jws_bytes)
     throw Error(errc::jwt_malformed, operation, "the JWS is longer than " + std::to_string(max_jws_bytes) + " bytes");
@@ -124,11 +127,15 @@ inline std::string algorithm_list(const std::vector<JwsAlgorithm>& algs) {
 }
 }  // namespace detail
 
-// Checks the signature. errc::algorithm_rejected when jws.alg is not in `allowed`, or is HS* and
-// `hmac_key` is null (HS* is keyed only with the caller's secret, never with a key of the set: a
-// public key is never an HMAC secret); errc::key_not_found when the KeySource has no key for kid +
-// alg (saying why when the set refused the key with that kid); errc::signature_invalid when no
-// candidate verifies.
+/// Checks the signature of \p jws with the keys of \p keys selected by kid and alg, trying each
+/// candidate. Checks no claim: the profiles (validate_id_token, validate_access_token) do that.
+/// Throws oidc::Error: errc::algorithm_rejected when jws.alg is not in \p allowed, or is HS* and
+/// \p hmac_key is null (HS* is keyed only with the caller's secret, never with a key of the set: a
+/// public key is never an HMAC secret); errc::key_not_found when the KeySource has no key for kid +
+/// alg (saying why when the set refused the key with that kid); errc::signature_invalid when no
+/// candidate verifies.
+/// \param operation names the failing step in the oidc::Error.
+/// \param hmac_key the shared secret for HS*; null: HS* is refused.
 inline void verify_jws(const Jws& jws, const KeySource& keys, const std::vector<JwsAlgorithm>& allowed,
                        const std::string& operation, const VerificationKey* hmac_key = nullptr) {
   const auto alg = std::string(to_string(jws.alg));

@@ -1,8 +1,9 @@
 #ifndef OIDC_JWT_ACCESS_TOKEN_HPP
 #define OIDC_JWT_ACCESS_TOKEN_HPP
 
-// JWT access tokens (RFC 9068), for resource servers: the same parse_jws / verify_jws and
-// registered-claim checks as ID tokens, plus typ "at+jwt", client_id, jti and the required scopes.
+/// \file
+/// JWT access tokens (RFC 9068), for resource servers: the same parse_jws / verify_jws and
+/// registered-claim checks as ID tokens, plus typ "at+jwt", client_id, jti and the required scopes.
 
 #include <chrono>
 #include <optional>
@@ -21,39 +22,47 @@
 
 namespace oidc {
 
+/// What validate_access_token checks a JWT access token against (RFC 9068 §4). issuer, audience
+/// and now have no default: leaving issuer or audience empty is errc::config, and so is leaving now
+/// unset.
 struct AccessTokenChecks {
-  std::string issuer;    // exact match
-  std::string audience;  // this resource server's identifier; must be in aud
-  std::vector<std::string> required_scopes;
-  // Asymmetric only: RFC 9068 §4 tokens are signed by the authorization server for any number of
-  // resource servers, so a shared secret would let every one of them mint tokens. HS* here is
-  // errc::config.
+  std::string issuer;    ///< The authorization server's issuer identifier; iss must equal it exactly.
+  std::string audience;  ///< This resource server's identifier; must be in aud.
+  std::vector<std::string> required_scopes;  ///< Each must be in the "scope" claim, else errc::insufficient_scope.
+  /// Asymmetric only: RFC 9068 §4 tokens are signed by the authorization server for any number of
+  /// resource servers, so a shared secret would let every one of them mint tokens. HS* here is
+  /// errc::config.
   std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};
-  std::chrono::system_clock::time_point now;  // required (the caller's Clock)
-  std::chrono::seconds leeway{30};
+  /// Required (the caller's Clock); Client::validate_access_token fills it.
+  std::chrono::system_clock::time_point now;
+  std::chrono::seconds leeway{30};  ///< Tolerated clock difference for exp, iat and nbf; at most 24 h.
 };
 
-// A validated JWT access token; an immutable value. Holds no copy of the compact token.
+/// A validated JWT access token; an immutable value. Holds no copy of the compact token. Made only
+/// by validate_access_token.
 class JwtAccessToken {
  public:
-  using time_point = std::chrono::system_clock::time_point;
+  using time_point = std::chrono::system_clock::time_point;  ///< Wall-clock instant.
 
-  [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }
-  [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }
+  [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }  ///< The JOSE header.
+  [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }  ///< Every claim, checked or not.
+  /// iss, equal to AccessTokenChecks::issuer.
   [[nodiscard]] const std::string& issuer() const noexcept { return issuer_; }
-  [[nodiscard]] const std::string& subject() const noexcept { return subject_; }
+  [[nodiscard]] const std::string& subject() const noexcept { return subject_; }   ///< sub: 1 to 255 bytes.
+  /// The client the token was issued to (RFC 9068 §2.2).
   [[nodiscard]] const std::string& client_id() const noexcept { return client_id_; }
-  [[nodiscard]] const std::string& jwt_id() const noexcept { return jwt_id_; }
-  [[nodiscard]] const std::vector<std::string>& audience() const noexcept { return audience_; }
-  // The space-separated "scope" claim split into its tokens (empty when absent).
+  [[nodiscard]] const std::string& jwt_id() const noexcept { return jwt_id_; }     ///< jti, for replay detection.
+  [[nodiscard]] const std::vector<std::string>& audience() const noexcept { return audience_; }  ///< aud, as a list.
+  /// The space-separated "scope" claim split into its tokens (empty when absent).
   [[nodiscard]] const std::vector<std::string>& scopes() const noexcept { return scopes_; }
+  /// Whether \p s is one of scopes(), compared exactly.
   [[nodiscard]] bool has_scope(std::string_view s) const noexcept {
     for (const auto& x : scopes_)
       if (x == s) return true;
     return false;
   }
-  [[nodiscard]] time_point expires_at() const noexcept { return expires_at_; }
-  [[nodiscard]] time_point issued_at() const noexcept { return issued_at_; }
+  [[nodiscard]] time_point expires_at() const noexcept { return expires_at_; }  ///< exp.
+  [[nodiscard]] time_point issued_at() const noexcept { return issued_at_; }    ///< iat.
 
  private:
   JwtAccessToken() = default;
@@ -65,11 +74,12 @@ class JwtAccessToken {
   time_point expires_at_, issued_at_;
 };
 
-// Validates a JWT access token (RFC 9068 §4): typ "at+jwt" or "application/at+jwt" (any case)
-// else errc::token_type_mismatch; the signature (asymmetric algorithms of checks.algorithms only);
-// iss (issuer_mismatch), aud containing checks.audience (audience_mismatch), exp (token_expired),
-// iat and nbf (token_not_yet_valid); sub, client_id and jti present (missing_claim); "scope" a
-// valid scope string holding every required scope (insufficient_scope).
+/// Validates a JWT access token (RFC 9068 §4): typ "at+jwt" or "application/at+jwt" (any case)
+/// else errc::token_type_mismatch; the signature (asymmetric algorithms of checks.algorithms only);
+/// iss (issuer_mismatch), aud containing checks.audience (audience_mismatch), exp (token_expired),
+/// iat and nbf (token_not_yet_valid); sub, client_id and jti present (missing_claim); "scope" a
+/// valid scope string holding every required scope (insufficient_scope). Parsing and signature
+/// failures are those of parse_jws and verify_jws. Every failure is an oidc::Error.
 inline JwtAccessToken validate_access_token(std::string_view jwt, const KeySource& keys, const AccessTokenChecks& checks) {
   const std::string op = "JWT access token validation";
   if (checks.issuer.empty() || checks.audience.empty())

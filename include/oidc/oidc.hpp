@@ -1,7 +1,18 @@
 #ifndef OIDC_OIDC_HPP
 #define OIDC_OIDC_HPP
 
-// Umbrella header: the whole public API.
+/// \file
+/// Umbrella header: the whole public API, one RFC concept per included header.
+
+/// \namespace oidc
+/// OAuth 2.0 (RFC 6749) and OpenID Connect client: grants, token validation, caching and transports.
+/// Everything a server sends is validated before use; a failure is an oidc::Error carrying an
+/// oidc::errc. Names in `oidc::detail` are internal and may change in any release.
+
+/// \namespace oidc::grants
+/// Token request parameters, one struct per grant (RFC 6749 §4, §6; RFC 8628 §3.4): each one's
+/// `form()` is the token endpoint's form body. oidc::Client sends them (Client::client_credentials,
+/// Client::password, Client::token_source) and adds client authentication.
 #include "oidc/authorization_request.hpp"
 #include "oidc/authorization_response.hpp"
 #include "oidc/authorized_transport.hpp"

@@ -9,12 +9,12 @@
 
 namespace oidc {
 
-// What every grant request may add: the scope (space-delimited, RFC 6749 §3.3) and extension
-// parameters such as `audience` (Auth0) or `resource` (RFC 8707), sent in the given order.
+/// What every grant request may add: the scope (space-delimited, RFC 6749 §3.3) and extension
+/// parameters such as `audience` (Auth0) or `resource` (RFC 8707), sent in the given order.
 struct RequestOptions {
-  std::string scope{};
-  Params extra{};
-  // When set, cancel() aborts the request in flight with errc::cancelled (HttpRequest::cancel).
+  std::string scope{};  ///< Space-delimited scope (RFC 6749 §3.3); empty: no `scope` parameter is sent.
+  Params extra{};       ///< Extension parameters, appended to the form after `scope`, in this order.
+  /// When set, cancel() aborts the request in flight with `errc::cancelled` (HttpRequest::cancel).
   std::optional<CancelToken> cancel{};
 };
 

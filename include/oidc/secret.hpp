@@ -32,15 +32,22 @@ inline bool constant_time_equal(std::string_view a, std::string_view b) noexcept
 
 }  // namespace detail
 
-// A credential or token value: prints as "[redacted]", has no operator== (use equals(), constant
-// time), and wipes its buffer on destruction and reassignment. An empty Secret means "absent".
+/// A credential or token value: prints as "[redacted]", has no operator== (use equals(), constant
+/// time), and wipes its buffer on destruction and reassignment. An empty Secret means "absent".
+///
+/// The wipe covers this object's own buffer only: copies made through expose() are the caller's
+/// to handle. Not synchronised: share a const Secret between threads, not a mutable one.
 class Secret {
  public:
   Secret() = default;
-  Secret(std::string value) : value_(std::move(value)) {}  // NOLINT: implicit so configs read naturally
+  /// Takes ownership of \p value; implicit so configs read naturally (`config.client_secret = "..."`).
+  Secret(std::string value) : value_(std::move(value)) {}  // NOLINT
+  /// Copies \p value; a null pointer gives an empty Secret.
   Secret(const char* value) : value_(value ? value : "") {}  // NOLINT
-  Secret(const Secret&) = default;
+  Secret(const Secret&) = default;  ///< A second copy of the value, wiped on its own destruction.
+  /// Takes the value and wipes whatever \p other kept, leaving it empty.
   Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { detail::secure_wipe(other.value_); }
+  /// Wipes the old value, then copies \p other's.
   Secret& operator=(const Secret& other) {
     if (this != &other) {
       detail::secure_wipe(value_);
@@ -48,6 +55,7 @@ class Secret {
     }
     return *this;
   }
+  /// Wipes the old value, takes \p other's and wipes what \p other kept, leaving it empty.
   Secret& operator=(Secret&& other) noexcept {
     if (this != &other) {
       detail::secure_wipe(value_);
@@ -58,10 +66,13 @@ class Secret {
   }
   ~Secret() { detail::secure_wipe(value_); }
 
-  // The only way to read the value: greppable, so every place that handles plaintext is visible.
+  /// The plaintext value. The only way to read it: greppable, so every place that handles
+  /// plaintext is visible. The reference is valid until this Secret is changed or destroyed.
   [[nodiscard]] const std::string& expose() const noexcept { return value_; }
-  [[nodiscard]] bool empty() const noexcept { return value_.empty(); }
-  explicit operator bool() const noexcept { return !value_.empty(); }
+  [[nodiscard]] bool empty() const noexcept { return value_.empty(); }  ///< Whether the secret is absent.
+  explicit operator bool() const noexcept { return !value_.empty(); }  ///< Whether the secret is present.
+  /// Compares with \p other in time that depends only on the two lengths, never on where the
+  /// values first differ, so a timing side channel reveals no prefix.
   [[nodiscard]] bool equals(std::string_view other) const noexcept {
     return detail::constant_time_equal(value_, other);
   }
@@ -70,6 +81,7 @@ class Secret {
   std::string value_;
 };
 
+/// Prints "[redacted]", or "[empty]" for an empty Secret; never the value.
 inline std::ostream& operator<<(std::ostream& os, const Secret& s) {
   return os << (s.empty() ? "[empty]" : "[redacted]");
 }

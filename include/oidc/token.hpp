@@ -16,26 +16,28 @@
 
 namespace oidc {
 
-// A token response (RFC 6749 §5.1, plus OIDC's id_token and Keycloak's refresh_expires_in), with
-// lifetimes turned into absolute times at receipt. Immutable once handed out by a TokenSource.
+/// A token response (RFC 6749 §5.1, plus OIDC's id_token and Keycloak's refresh_expires_in), with
+/// lifetimes turned into absolute times at receipt. Immutable once handed out by a TokenSource.
+/// Printing it (operator<<) shows no token value; token_to_json does, for storage.
 struct Token {
-  using time_point = std::chrono::system_clock::time_point;
+  using time_point = std::chrono::system_clock::time_point;  ///< Wall-clock instant (Clock::now).
 
-  Secret access_token;
-  std::string token_type;             // as received; type() normalises it
-  std::optional<time_point> expiry;   // none: the server did not say (see token_response.hpp)
-  Secret refresh_token;               // empty: none issued
-  std::optional<time_point> refresh_expiry;  // Keycloak refresh_expires_in; none: unknown or unlimited
-  std::string scope;                  // granted scope when the server said it (may be "")
-  Secret id_token;                    // OpenID Connect; empty: none
-  time_point received_at{};
-  // Every other response member (session_state, not-before-policy, ...). Token values are not here.
+  Secret access_token;                ///< RFC 6749 §5.1 access_token; never empty in a parsed Token.
+  std::string token_type;             ///< As received; type() normalises it.
+  /// From expires_in (or a JWT access token's exp); none: the server did not say (see token_response.hpp).
+  std::optional<time_point> expiry;
+  Secret refresh_token;               ///< Empty: none issued.
+  std::optional<time_point> refresh_expiry;  ///< Keycloak refresh_expires_in; none: unknown or unlimited.
+  std::string scope;                  ///< Granted scope when the server said it (may be "").
+  Secret id_token;                    ///< OpenID Connect ID token (compact JWT); empty: none.
+  time_point received_at{};           ///< The client's Clock when the token was requested: lifetimes count from then.
+  /// Every other response member (session_state, not-before-policy, ...). Token values are not here.
   nlohmann::json extra = nlohmann::json::object();
 
-  // The scheme for the Authorization header: "bearer" in any case is "Bearer" (seed 003 sends
-  // lowercase; RFC 6750 §2.1 spells it "Bearer"), DPoP likewise; an absent type means Bearer. Any
-  // other type is returned as is when it is an RFC 9110 token, and escaped with detail::printable
-  // otherwise (a Token built by hand), so the result never holds CR, LF or NUL.
+  /// The scheme for the Authorization header: "bearer" in any case is "Bearer" (seed 003 sends
+  /// lowercase; RFC 6750 §2.1 spells it "Bearer"), DPoP likewise; an absent type means Bearer. Any
+  /// other type is returned as is when it is an RFC 9110 token, and escaped with detail::printable
+  /// otherwise (a Token built by hand), so the result never holds CR, LF or NUL.
   [[nodiscard]] std::string type() const {
     if (token_type.empty() || detail::iequals(token_type, "bearer")) return "Bearer";
     if (detail::iequals(token_type, "dpop")) return "DPoP";
@@ -44,11 +46,12 @@ struct Token {
     return detail::printable(token_type, detail::token_type_max_bytes);
   }
 
-  // "Bearer eyJ...": the value of an Authorization request header (RFC 6750 §2.1). It cannot hold
-  // CR, LF or NUL for a Token from parse_token_response or token_from_json: both refuse access
-  // tokens outside RFC 6750 b64token (Bearer, DPoP) or VSCHAR (other types), see
-  // detail::token_problem. For a Token built by hand that is the builder's duty (and the
-  // transport refuses such header values).
+  /// "Bearer eyJ...": the value of an Authorization request header (RFC 6750 §2.1). It cannot hold
+  /// CR, LF or NUL for a Token from parse_token_response or token_from_json: both refuse access
+  /// tokens outside RFC 6750 b64token (Bearer, DPoP) or VSCHAR (other types), see
+  /// detail::token_problem. For a Token built by hand that is the builder's duty (and the
+  /// transport refuses such header values).
+  /// \note The result holds the access token in clear: send it, never log it.
   [[nodiscard]] std::string authorization_header() const {
     std::string h = type();
     h += ' ';
@@ -56,14 +59,17 @@ struct Token {
     return h;
   }
 
-  // True when the token is unusable at `now`, counting `skew` of margin before the expiry.
+  /// True when the token is unusable at \p now, counting \p skew of margin before the expiry.
+  /// A token without expiry never counts as expired.
   [[nodiscard]] bool expired(time_point now, std::chrono::seconds skew = std::chrono::seconds{0}) const {
     return expiry && now + skew >= *expiry;
   }
 
+  /// Whether a refresh token was issued (RFC 6749 §5.1).
   [[nodiscard]] bool has_refresh_token() const noexcept { return !refresh_token.empty(); }
 
-  // A refresh token known to have expired is not worth sending.
+  /// Whether there is a refresh token not known to have expired at \p now: one known to have
+  /// expired is not worth sending.
   [[nodiscard]] bool refresh_token_usable(time_point now) const {
     return has_refresh_token() && !(refresh_expiry && now >= *refresh_expiry);
   }
@@ -105,7 +111,7 @@ inline std::string format_utc(std::chrono::system_clock::time_point t) {
 }
 }  // namespace detail
 
-// Diagnostic form; token values print as [redacted].
+/// Diagnostic form: type, expiry (UTC), refresh expiry and scope; token values print as [redacted].
 inline std::ostream& operator<<(std::ostream& os, const Token& t) {
   os << "Token{type=" << t.type() << ", access_token=" << t.access_token;
   os << ", expiry=" << (t.expiry ? detail::format_utc(*t.expiry) : std::string("unknown"));

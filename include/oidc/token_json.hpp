@@ -16,12 +16,15 @@
 
 namespace oidc {
 
-// Persisting tokens, e.g. from TokenSourceOptions::on_token, so a device app keeps its refresh
-// token across restarts. Explicit functions rather than nlohmann's to_json/from_json hooks on
-// purpose: `json j = token;` must not silently put token values into something that gets logged.
-// The result holds credentials: store it like a password (file mode 0600, a keyring, ...).
-//
-// Times are absolute (Unix seconds), so a restored token expires when the original would have.
+/// \file
+/// Saving and restoring a Token as JSON (token_to_json, token_from_json, token_from_json_text).
+
+/// Persisting tokens, say from TokenSourceOptions::on_token, so a device app keeps its refresh
+/// token across restarts. Explicit functions rather than nlohmann's to_json/from_json hooks on
+/// purpose: `json j = token;` must not silently put token values into something that gets logged.
+/// The result holds credentials: store it like a password (file mode 0600, a keyring, ...).
+///
+/// Times are absolute (Unix seconds), so a restored token expires when the original would have.
 inline nlohmann::json token_to_json(const Token& t) {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
@@ -38,11 +41,11 @@ inline nlohmann::json token_to_json(const Token& t) {
   return j;
 }
 
-// The inverse of token_to_json. Throws oidc::Error(errc::parse) when a member has the wrong type,
-// access_token is missing, a string breaks the rules server values must meet (detail::token_problem:
-// a saved file may have been edited, and access_token goes into headers), or a time is not a whole
-// number of seconds within [1970, detail::max_unix_seconds] (a time_point cannot hold more). The
-// message names the member, never a value.
+/// The inverse of token_to_json. Throws oidc::Error(errc::parse) when a member has the wrong type,
+/// access_token is missing, a string breaks the rules server values must meet (detail::token_problem:
+/// a saved file may have been edited, and access_token goes into headers), or a time is not a whole
+/// number of seconds within [1970, detail::max_unix_seconds] (a time_point cannot hold more). The
+/// message names the member, never a value.
 inline Token token_from_json(const nlohmann::json& j) {
   auto fail = [](const std::string& why) -> Error { return Error(errc::parse, "restoring a saved token", why); };
   if (!j.is_object()) throw fail("not a JSON object");
@@ -79,8 +82,9 @@ inline Token token_from_json(const nlohmann::json& j) {
   return t;
 }
 
-// token_from_json of saved text (token_to_json(t).dump()), parsed with detail::parse_json: prefer
-// it to nlohmann::json::parse, whose documents have no depth limit.
+/// token_from_json of saved text (token_to_json(t).dump()), parsed with detail::parse_json: prefer
+/// it to nlohmann::json::parse, whose documents have no depth limit. Throws oidc::Error(errc::parse)
+/// for text that is not JSON, as well as for everything token_from_json refuses.
 inline Token token_from_json_text(std::string_view text) {
   auto parsed = detail::parse_json(text);
   if (!parsed.ok()) throw Error(errc::parse, "restoring a saved token", "saved text: " + parsed.problem);

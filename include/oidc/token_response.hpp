@@ -17,11 +17,12 @@
 
 namespace oidc {
 
-// What a client accepts in a token response.
+/// What a client accepts in a token response (RFC 6749 §5.1).
 struct TokenResponseRules {
-  // token_type values taken, compared case-insensitively (RFC 6749 §5.1). Others are
-  // errc::unsupported_token_type: a token whose type the client cannot present (mac, an unknown
-  // extension) is useless, and sent as Bearer it would be misused. DPoP joins once proofs exist.
+  /// `token_type` values taken, compared case-insensitively (RFC 6749 §5.1); default `Bearer`.
+  /// Others are `errc::unsupported_token_type`: a token whose type the client cannot present (mac,
+  /// an unknown extension) is useless, and sent as Bearer it would be misused. DPoP joins once
+  /// proofs exist.
   std::vector<std::string> token_types{"Bearer"};
 };
 
@@ -39,20 +40,28 @@ const std::string* optional_string_member(const nlohmann::json& obj, const char*
 
 }  // namespace detail
 
-// Builds a Token from a token endpoint response received at `now`, or throws oidc::Error
-// (errc::parse for a malformed response, errc::unsupported_token_type for a type not in `rules`).
-//
-// Validation (detail/validate.hpp, detail::token_problem): token_type must be a JSON string that is
-// an RFC 6749 token type; absent (or null) means Bearer, a lenience kept for servers that omit it.
-// access_token must be an RFC 6750 b64token for Bearer and DPoP (so the Authorization header
-// cannot be broken by CR, LF, NUL, spaces or commas), VSCHAR for other types; refresh_token VSCHAR;
-// id_token compact JWS characters; scope scope-tokens, as a string or (some servers) an array of
-// strings, joined with spaces. An empty refresh_token or id_token counts as absent.
-//
-// Expiry policy: `expires_in` (detail::lifetime: whole seconds, number or numeric string, clamped
-// to ten years) when positive; otherwise the `exp` claim of a JWT access token when it lies within
-// (now, now + ten years] (read, not verified: it is our own token's lifetime hint); otherwise none,
-// and TokenSource applies its configured default lifetime.
+/// Builds a Token from a token endpoint response (RFC 6749 §5.1) received at \p now.
+///
+/// The body is a JSON object, or a form when labelled as a form or `text/plain` (older servers).
+/// Validation: token_type must be a JSON string that is an RFC 6749 token type; absent (or null)
+/// means Bearer, a lenience kept for servers that omit it. access_token must be an RFC 6750
+/// b64token for Bearer and DPoP (so the Authorization header cannot be broken by CR, LF, NUL,
+/// spaces or commas), VSCHAR for other types; refresh_token VSCHAR; id_token compact JWS
+/// characters; scope scope-tokens, as a string or (some servers) an array of strings, joined with
+/// spaces. An empty refresh_token or id_token counts as absent. The ID token is not verified here.
+///
+/// Expiry policy: `expires_in` (whole seconds, number or numeric string, clamped to ten years) when
+/// positive; otherwise the `exp` claim of a JWT access token when it lies within
+/// (now, now + ten years] (read, not verified: it is our own token's lifetime hint); otherwise none,
+/// and TokenSource applies its configured default lifetime. `refresh_expires_in` sets
+/// Token::refresh_expiry. Members other than the three tokens are kept in Token::extra.
+///
+/// \param operation names the call in error messages.
+/// \param secrets   values the request sent (client secret, code, refresh token); they are masked
+///                  in the body excerpt an error carries.
+/// \throws oidc::Error `errc::oauth_error` for an RFC 6749 §5.2 error body (sanitised, see
+///         Error::oauth()), `errc::http_status` for another non-2xx response, `errc::parse` for a
+///         malformed response, `errc::unsupported_token_type` for a type not in \p rules.
 inline Token parse_token_response(const HttpResponse& response, Token::time_point now,
                                   const std::string& operation = "token request",
                                   const std::vector<std::string_view>& secrets = {},

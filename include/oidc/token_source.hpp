@@ -29,104 +29,116 @@
 
 namespace oidc {
 
-// Anything that hands out valid tokens (golang.org/x/oauth2's TokenSource). Implementations are
-// safe for concurrent use and hand out immutable tokens.
+/// Anything that hands out valid tokens (golang.org/x/oauth2's TokenSource). Implementations are
+/// safe for concurrent use and hand out immutable tokens.
 class TokenSource {
  public:
   virtual ~TokenSource() = default;
-  // A token that is valid now. Throws oidc::Error when none can be had.
+  /// A token that is valid now; never null.
+  /// \throws oidc::Error when none can be had.
   [[nodiscard]] virtual std::shared_ptr<const Token> token() = 0;
-  // The Authorization header value for token(): "Bearer eyJ...".
+  /// The Authorization header value for token(): "Bearer eyJ...". A credential: never log it.
   [[nodiscard]] virtual std::string authorization_header() { return token()->authorization_header(); }
-  // Tells the source that `refused` was refused (a resource server answered 401): a caching source
-  // drops it if it is still its current token, so any number of requests refused with one token
-  // cause one renewal. Sources that cannot renew ignore it.
+  /// Tells the source that a token was refused (a resource server answered 401): a caching source
+  /// drops it if it is still its current token, so any number of requests refused with one token
+  /// cause one renewal. Sources that cannot renew ignore it.
   virtual void invalidate(const Token& /*refused*/) {}
-  // Drops the current token, whichever it is: the next call renews. For a refusal, prefer
-  // invalidate(const Token&), which cannot drop a token renewed meanwhile.
+  /// Drops the current token, whichever it is: the next call renews. For a refusal, prefer
+  /// invalidate(const Token&), which cannot drop a token renewed meanwhile.
   virtual void invalidate() {}
 };
 
-// Always the same token: for tests, and for tokens managed elsewhere.
+/// Always the same token: for tests, and for tokens managed elsewhere. It never checks expiry
+/// and never renews.
 class StaticTokenSource final : public TokenSource {
  public:
-  explicit StaticTokenSource(Token t) : token_(std::make_shared<const Token>(std::move(t))) {}
-  [[nodiscard]] std::shared_ptr<const Token> token() override { return token_; }
+  explicit StaticTokenSource(Token t) : token_(std::make_shared<const Token>(std::move(t))) {}  ///< Serves \p t.
+  [[nodiscard]] std::shared_ptr<const Token> token() override { return token_; }  ///< The token given, expired or not.
 
  private:
   std::shared_ptr<const Token> token_;
 };
 
-// Timing rule, per token, with lifetime = expiry - received_at (default_lifetime when the expiry
-// is unknown):
-//
-//   renew_at     = expiry - skew' - refresh_ahead'   background renewal starts
-//   stale_at     = expiry - skew'                    callers wait for the renewal
-//   usable_until = expiry - safety_margin'           served while renewal fails
-//
-// where skew' and refresh_ahead' are the options capped at a quarter of the lifetime each, and
-// safety_margin' is capped at a twentieth (all 0 when expiry <= received_at). So a token is used
-// for at least half its lifetime, and a short one (60 s, 5 s) does not renew on every call. A
-// renewal never starts less than min_interval after the previous one obtained its token: until
-// then that token is served even if the rule calls it stale (1 s tokens, an expiry in the past),
-// and the callers that waited for a renewal always get its token.
+/// How a CachingTokenSource times, retries and reports renewals, and where it keeps tokens.
+///
+/// Timing rule, per token, with lifetime = expiry - received_at (default_lifetime when the expiry
+/// is unknown):
+///
+/// ~~~
+/// renew_at     = expiry - skew' - refresh_ahead'   background renewal starts
+/// stale_at     = expiry - skew'                    callers wait for the renewal
+/// usable_until = expiry - safety_margin'           served while renewal fails
+/// ~~~
+///
+/// where skew' and refresh_ahead' are the options capped at a quarter of the lifetime each, and
+/// safety_margin' is capped at a twentieth (all 0 when expiry <= received_at). So a token is used
+/// for at least half its lifetime, and a short one (60 s, 5 s) does not renew on every call. A
+/// renewal never starts less than min_interval after the previous one obtained its token: until
+/// then that token is served even if the rule calls it stale (1 s tokens, an expiry in the past),
+/// and the callers that waited for a renewal always get its token.
 struct TokenSourceOptions {
-  // A token with less than `skew` of life left is not handed out (it could expire in flight):
-  // callers wait for a new one.
+  /// A token with less than `skew` of life left is not handed out (it could expire in flight):
+  /// callers wait for a new one.
   std::chrono::seconds skew{30};
-  // Renewal starts this long before the skew point, in the background: callers keep getting the
-  // current token meanwhile.
+  /// Renewal starts this long before the skew point, in the background: callers keep getting the
+  /// current token meanwhile.
   std::chrono::seconds refresh_ahead{30};
-  // While renewal fails (the provider is down), the current token is still served until its
-  // expiry minus this margin, rather than failing every call while it is still good. The price:
-  // a token revoked at the provider is used until then (a resource server's 401 still drops it,
-  // see invalidate).
+  /// While renewal fails (the provider is down), the current token is still served until its
+  /// expiry minus this margin, rather than failing every call while it is still good. The price:
+  /// a token revoked at the provider is used until then (a resource server's 401 still drops it,
+  /// see invalidate).
   std::chrono::seconds safety_margin{5};
-  // Lifetime assumed for a token whose response had neither expires_in nor a JWT exp claim.
+  /// Lifetime assumed for a token whose response had neither expires_in nor a JWT exp claim.
   std::chrono::seconds default_lifetime{300};
-  // Least time between obtaining a token and starting the next renewal (invalidate bypasses it).
+  /// Least time between obtaining a token and starting the next renewal (invalidate bypasses it).
   std::chrono::milliseconds min_interval{1000};
-  // After a failed renewal, the next attempt waits min_backoff, doubling per failure up to
-  // max_backoff; failures that cannot heal by retrying (errc::config, errc::insecure_url,
-  // errc::invalid_request) wait max_backoff at once. Meanwhile callers without a usable token get
-  // the last error at once.
-  std::chrono::milliseconds min_backoff{1000};
-  std::chrono::milliseconds max_backoff{60000};
-  // Each backoff is shortened by up to this fraction, at random, so that clients that failed
-  // together do not retry together.
+  /// \name Backoff
+  /// After a failed renewal, the next attempt waits min_backoff, doubling per failure up to
+  /// max_backoff; failures that cannot heal by retrying (errc::config, errc::insecure_url,
+  /// errc::invalid_request) wait max_backoff at once. Meanwhile callers without a usable token get
+  /// the last error at once.
+  ///@{
+  std::chrono::milliseconds min_backoff{1000};   ///< Wait after the first failure in a row.
+  std::chrono::milliseconds max_backoff{60000};  ///< Longest wait.
+  /// Each backoff is shortened by up to this fraction, at random, so that clients that failed
+  /// together do not retry together.
   double backoff_jitter = 0.25;
-  // The randomness for the jitter: a number in [0, 1). Empty: a generator per source. Tests make
-  // it deterministic.
+  /// The randomness for the jitter: a number in [0, 1). Empty: a generator per source. Tests make
+  /// it deterministic.
   std::function<double()> random_fraction{};
-  // How long a caller waits for a renewal in flight before giving up (then it gets the current
-  // token if still usable, else deadline_exceeded). Giving up does not abort the renewal: other
-  // callers still get its result.
+  ///@}
+  /// How long a caller waits for a renewal in flight before giving up (then it gets the current
+  /// token if still usable, else `errc::deadline_exceeded`). Giving up does not abort the renewal:
+  /// other callers still get its result.
   std::chrono::milliseconds max_wait{60000};
-  // Called on the renewal thread with every new token, and the token it replaces (null at first),
-  // before on_token and before it is served: throwing rejects the token, and the renewal fails
-  // with that error (callers, on_error, backoff). Client::id_token_validator() makes one that
-  // validates every ID token a source receives (OIDC Core §3.1.3.7, §12.2).
+  /// Called on the renewal thread with every new token, and the token it replaces (null at first),
+  /// before on_token and before it is served: throwing rejects the token, and the renewal fails
+  /// with that error (callers, on_error, backoff). Client::id_token_validator() makes one that
+  /// validates every ID token a source receives (OIDC Core §3.1.3.7, §12.2).
   std::function<void(const Token& fresh, const Token* replaced)> validate{};
-  // Called on the renewal thread with every new token before it is served, e.g. to persist a
-  // rotated refresh token. If it throws, the exception goes to on_error and the token is still used.
+  /// Called on the renewal thread with every new token before it is served, such as to persist a
+  /// rotated refresh token. If it throws, the exception goes to on_error and the token is still used.
   std::function<void(const Token&)> on_token{};
-  // Called on the renewal thread with every failed renewal and every exception from on_token (a
-  // renewal thread that cannot be started is reported on the calling thread). Exceptions from it
-  // are ignored: there is nowhere left to report them.
+  /// Called on the renewal thread with every failed renewal and every exception from on_token (a
+  /// renewal thread that cannot be started is reported on the calling thread). Exceptions from it
+  /// are ignored: there is nowhere left to report them. Error messages hold no secrets, so they
+  /// may be logged.
   std::function<void(const Error&)> on_error{};
-  // A token to start from (one restored from storage, or the result of an interactive login).
+  /// A token to start from (one restored from storage, or the result of an interactive login).
   std::optional<Token> initial{};
-  // Where tokens are kept across restarts and shared between processes (TokenStore). With one,
-  // the source starts from the store's token for store_key (unless `initial` is set), and every
-  // renewal takes the store's lock, re-reads the store, and uses a token renewed elsewhere (one
-  // that is not the current one and not yet due for renewal) without a request; otherwise it
-  // renews from the store's token (its refresh token is the newest) and saves the result before
-  // serving it. A failed save goes to on_error; the token is still served, as a rotated refresh
-  // token would otherwise be lost. Client::token_source fills store_key from its configuration and
-  // the grant.
+  /// Where tokens are kept across restarts and shared between processes (TokenStore). With one,
+  /// the source starts from the store's token for store_key (unless `initial` is set), and every
+  /// renewal takes the store's lock, re-reads the store, and uses a token renewed elsewhere (one
+  /// that is not the current one and not yet due for renewal) without a request; otherwise it
+  /// renews from the store's token (its refresh token is the newest) and saves the result before
+  /// serving it. A failed save goes to on_error; the token is still served, as a rotated refresh
+  /// token would otherwise be lost. Client::token_source fills store_key from its configuration and
+  /// the grant.
   std::shared_ptr<TokenStore> store{};
+  /// The key of this source's token in \ref store; required with a store (Client::token_source
+  /// derives it).
   std::optional<TokenKey> store_key{};
-  // How long a renewal waits for another holder of the store's lock (errc::store after it).
+  /// How long a renewal waits for another holder of the store's lock (`errc::store` after it).
   std::chrono::milliseconds store_lock_timeout{30000};
 };
 
@@ -157,28 +169,32 @@ using ThreadStarter = std::thread (*)(std::function<void()>);
 OIDC_API std::atomic<ThreadStarter>& token_source_thread_starter() noexcept;
 }  // namespace detail
 
-// Caches one grant's token and renews it once, however many threads ask (single flight).
-//
-// - Hit path: one atomic load, a thread-local lookup and a clock read (a coarse one for the system
-//   clock); no lock and no write to shared memory, so readers on different cores do not contend.
-// - Renewal runs on one long-lived thread per source, started on first need. Each caller waits
-//   with its own deadline, so a caller giving up never cancels the renewal for the others.
-// - A failed renewal is not cached as a token: it is reported to the callers that waited for it
-//   and to on_error, and the next attempt comes after a bounded, jittered exponential backoff.
-// - Destruction does not wait for a renewal in flight: it fires the renewal's CancelToken and
-//   leaves the thread to finish on its own; the result is dropped and no hook is called after the
-//   destructor returned. It does wait for a hook that is running (unless called from that hook).
+/// Caches one grant's token and renews it once, however many threads ask (single flight).
+///
+/// - Hit path: one atomic load, a thread-local lookup and a clock read (a coarse one for the system
+///   clock); no lock and no write to shared memory, so readers on different cores do not contend.
+/// - Renewal runs on one long-lived thread per source, started on first need. Each caller waits
+///   with its own deadline, so a caller giving up never cancels the renewal for the others.
+/// - A failed renewal is not cached as a token: it is reported to the callers that waited for it
+///   and to on_error, and the next attempt comes after a bounded, jittered exponential backoff.
+/// - Destruction does not wait for a renewal in flight: it fires the renewal's CancelToken and
+///   leaves the thread to finish on its own; the result is dropped and no hook is called after the
+///   destructor returned. It does wait for a hook that is running (unless called from that hook).
+///
+/// Timing and hooks: TokenSourceOptions. Client::token_source() makes one for each grant.
 class CachingTokenSource final : public TokenSource {
  public:
-  // Produces a new token; `current` is the token being replaced (null when there is none), so the
-  // function can use its refresh_token; `cancel` fires when the source is destroyed, and the
-  // function should hand it to its requests (HttpRequest::cancel). It may still run after the
-  // source is destroyed, so it must own (capture by value) what it uses. Throws oidc::Error on
-  // failure; any other exception is reported as errc::transport.
+  /// Produces a new token; `current` is the token being replaced (null when there is none), so the
+  /// function can use its refresh_token; `cancel` fires when the source is destroyed, and the
+  /// function should hand it to its requests (HttpRequest::cancel). It may still run after the
+  /// source is destroyed, so it must own (capture by value) what it uses. Throws oidc::Error on
+  /// failure; any other exception is reported as `errc::transport`.
   using Renew = std::function<Token(const std::shared_ptr<const Token>& current, const CancelToken& cancel)>;
 
-  // With options.store, throws what the store's first load() throws (errc::store_mismatch,
-  // errc::store), and errc::config without options.store_key.
+  /// A source that renews with \p renew on \p clock (null: system_clock()), starting from
+  /// options.initial or, with options.store, the store's token. Nothing is requested yet.
+  /// \throws oidc::Error with options.store: what the store's first load() throws
+  ///         (`errc::store_mismatch`, `errc::store`), and `errc::config` without options.store_key.
   CachingTokenSource(Renew renew, std::shared_ptr<const Clock> clock, TokenSourceOptions options = {})
       : state_(make_state(std::move(renew), clock ? std::move(clock) : system_clock(), std::move(options))) {
     State& s = *state_;
@@ -212,6 +228,10 @@ class CachingTokenSource final : public TokenSource {
     }
   }
 
+  /// The current token when it is fresh (no lock); otherwise waits up to options.max_wait for the
+  /// renewal, starting one if needed.
+  /// \throws oidc::Error the renewal's error (at once while backing off after a failure) when no
+  ///         usable token is left; `errc::deadline_exceeded` when the wait ran out.
   [[nodiscard]] std::shared_ptr<const Token> token() override {
     // An aliasing pointer owned by this thread's own handle: handing it out does not write to the
     // token's shared reference count, whose cache line would bounce between cores.
@@ -219,14 +239,15 @@ class CachingTokenSource final : public TokenSource {
     return acquire()->token;
   }
 
+  /// token()'s Authorization header value, precomputed per token (the hit path only copies it).
   [[nodiscard]] std::string authorization_header() override {
     if (const Slot* s = cached()) return s->entry->header;
     return acquire()->header;
   }
 
-  // Drops `refused` if it is still the current token (compared by access token): concurrent 401s
-  // for one token cause one renewal, and a token renewed meanwhile is kept. The refresh token is
-  // kept for the renewal.
+  /// Drops \p refused if it is still the current token (compared by access token): concurrent 401s
+  /// for one token cause one renewal, and a token renewed meanwhile is kept. The refresh token is
+  /// kept for the renewal.
   void invalidate(const Token& refused) override {
     State& s = *state_;
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -235,20 +256,20 @@ class CachingTokenSource final : public TokenSource {
       s.drop();
   }
 
-  // Drops the current token unconditionally (say, the application knows its grants changed).
+  /// Drops the current token unconditionally (say, the application knows its grants changed).
   void invalidate() override {
     State& s = *state_;
     std::lock_guard<std::mutex> lock(s.mutex);
     if (s.entry) s.drop();
   }
 
-  // Renewals finished so far, successful or not: for tests and metrics.
+  /// Renewals finished so far, successful or not: for tests and metrics.
   [[nodiscard]] std::uint64_t renewals() const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->completed;
   }
 
-  // True while a renewal has been started and not finished: for tests and metrics.
+  /// True while a renewal has been started and not finished: for tests and metrics.
   [[nodiscard]] bool renewing() const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->in_flight;

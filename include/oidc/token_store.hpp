@@ -27,19 +27,22 @@
 
 namespace oidc {
 
-// What a stored token was obtained for. A store hands a token only to the same key, so a token of
-// another scope, client, user or provider is never served (Duende foss#360), and a saved refresh
-// token is never sent to another token endpoint.
+/// What a stored token was obtained for. A store hands a token only to the same key, so a token of
+/// another scope, client, user or provider is never served (Duende foss#360), and a saved refresh
+/// token is never sent to another token endpoint.
 struct TokenKey {
-  std::string issuer;          // the provider's issuer; empty when configured by endpoints only
-  std::string token_endpoint;  // where the refresh token is redeemed
-  std::string client_id;
-  std::string grant;    // "client_credentials", "password", "urn:ietf:params:oauth:grant-type:device_code", ...
-  std::string scope;    // as requested; compared in canonical form (see canonical_scope)
-  std::string resource;  // RFC 8707 resource or audience; space-separated when several
-  std::string subject;   // whose token: the username of a password grant, a profile name, ...
+  std::string issuer;          ///< The provider's issuer; empty when configured by endpoints only.
+  std::string token_endpoint;  ///< Where the refresh token is redeemed.
+  std::string client_id;       ///< The client the token was issued to.
+  /// The grant that obtained it: "client_credentials", "password",
+  /// "urn:ietf:params:oauth:grant-type:device_code", ...
+  std::string grant;
+  std::string scope;     ///< As requested; compared in canonical form (see canonical_scope()).
+  std::string resource;  ///< RFC 8707 resource or audience; space-separated when several, compared as a set.
+  std::string subject;   ///< Whose token: the username of a password grant, a profile name, ...
 
-  // Scopes are a set (RFC 6749 §3.3): "b a a" and "a b" are one key.
+  /// The scope sorted with duplicates dropped: scopes are a set (RFC 6749 §3.3), so "b a a" and
+  /// "a b" are one key.
   static std::string canonical_scope(std::string_view scope) {
     std::set<std::string> parts;
     std::istringstream in{std::string(scope)};
@@ -49,41 +52,49 @@ struct TokenKey {
     return out;
   }
 
-  // One string per key, unambiguous (a JSON array), for hashing into a file name or a Redis key.
+  /// One string per key, unambiguous (a JSON array), for hashing into a file name or a Redis key.
+  /// It names the client and user, but holds no secret.
   [[nodiscard]] std::string canonical() const {
     return nlohmann::json::array({"oidc-token-key/1", issuer, token_endpoint, client_id, grant, canonical_scope(scope),
                                   canonical_scope(resource), subject})
         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
+  /// Equal when canonical() is: scope and resource compare as sets, every other member exactly.
   friend bool operator==(const TokenKey& a, const TokenKey& b) { return a.canonical() == b.canonical(); }
+  /// The negation of operator==.
   friend bool operator!=(const TokenKey& a, const TokenKey& b) { return !(a == b); }
 };
 
-// Held while a token is renewed: exclusive for its key across everything sharing the store
-// (threads, and for a shared store processes or hosts). Released by destruction.
+/// Held while a token is renewed: exclusive for its key across everything sharing the store
+/// (threads, and for a shared store processes or hosts). Released by destruction.
 class TokenStoreLock {
  public:
   virtual ~TokenStoreLock() = default;
 };
 
-// Where tokens survive restarts and are shared between processes. Implementations are safe for
-// concurrent use. A token source with a store (TokenSourceOptions::store) takes lock(), then
-// load()s again before renewing: a token another holder renewed meanwhile is used without a
-// request, and a rotating refresh token is redeemed once however many processes share it.
+/// Where tokens survive restarts and are shared between processes. Implementations are safe for
+/// concurrent use. A token source with a store (TokenSourceOptions::store) takes lock(), then
+/// load()s again before renewing: a token another holder renewed meanwhile is used without a
+/// request, and a rotating refresh token is redeemed once however many processes share it.
+///
+/// A store keeps records made by serialize_stored_token() and reads them with
+/// parse_stored_token(), so every store shares one format. Records hold credentials.
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
-  // The saved token for `key`, or nullopt when there is none. A store whose saved record is empty
-  // or unreadable treats it as absent and says so through its warning hook; one bound to another
-  // key or in an unknown format version is errc::store_mismatch; I/O failures are errc::store.
+  /// The saved token for \p key, or nullopt when there is none. A store whose saved record is empty
+  /// or unreadable treats it as absent and says so through its warning hook.
+  /// \throws oidc::Error `errc::store_mismatch` for a record bound to another key or in an unknown
+  ///         format version; `errc::store` for I/O failures.
   [[nodiscard]] virtual std::optional<Token> load(const TokenKey& key) = 0;
-  // Replaces the saved token for `key`, atomically: a reader sees the old record or the new one.
+  /// Replaces the saved token for \p key, atomically: a reader sees the old record or the new one.
+  /// \throws oidc::Error `errc::store` when it cannot be saved.
   virtual void save(const TokenKey& key, const Token& token) = 0;
-  // Deletes the saved token (logout); absent is not an error.
+  /// Deletes the saved token (logout); absent is not an error.
   virtual void remove(const TokenKey& key) = 0;
-  // Exclusive access to `key` until the result is destroyed. Waits at most `timeout`
-  // (errc::store after it) and gives up when `cancel` fires (errc::cancelled).
+  /// Exclusive access to \p key until the result is destroyed. Waits at most \p timeout
+  /// (`errc::store` after it) and gives up when \p cancel fires (`errc::cancelled`).
   [[nodiscard]] virtual std::unique_ptr<TokenStoreLock> lock(const TokenKey& key, std::chrono::milliseconds timeout,
                                                              const CancelToken& cancel) = 0;
 };
@@ -92,9 +103,11 @@ class TokenStore {
 //
 //   {"format": "oidc-token", "version": 1, "key": {...TokenKey...}, "token": {...token_to_json...}}
 
+/// The record format version serialize_stored_token() writes and parse_stored_token() reads.
 inline constexpr int stored_token_version = 1;
 
-// Scope and resource in canonical form, so a record matches every spelling of its key.
+/// The key as the record's `key` object; scope and resource in canonical form, so a record matches
+/// every spelling of its key.
 inline nlohmann::json token_key_to_json(const TokenKey& k) {
   return {{"issuer", k.issuer},
           {"token_endpoint", k.token_endpoint},
@@ -105,7 +118,9 @@ inline nlohmann::json token_key_to_json(const TokenKey& k) {
           {"subject", k.subject}};
 }
 
-// The record as text. It holds credentials: stores keep it like a password.
+/// The record as text (one line of JSON):
+/// `{"format": "oidc-token", "version": 1, "key": {...}, "token": {...}}`, the token as
+/// token_to_json() writes it. It holds credentials: stores keep it like a password.
 inline std::string serialize_stored_token(const TokenKey& key, const Token& token) {
   const nlohmann::json j = {{"format", "oidc-token"},
                             {"version", stored_token_version},
@@ -114,17 +129,19 @@ inline std::string serialize_stored_token(const TokenKey& key, const Token& toke
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict) + "\n";
 }
 
-// How reading a record went. `warning` is set (and token empty) for a record that is to be treated
-// as absent: empty, not JSON, not a record, or a token that does not restore.
+/// How reading a record went. \ref warning is set (and \ref token empty) for a record that is to be
+/// treated as absent: empty, not JSON, not a record, or a token that does not restore.
 struct StoredTokenRead {
-  std::optional<Token> token;
-  std::optional<Error> warning;
+  std::optional<Token> token;    ///< The saved token; empty when the record is to be treated as absent.
+  std::optional<Error> warning;  ///< Why the record is treated as absent (`errc::parse`); never quotes it.
 };
 
-// Reads a record written by serialize_stored_token for `expected`. Throws errc::store_mismatch for
-// another format version or a record bound to another key (a refresh token must not reach another
-// endpoint, and a newer writer's record must not be overwritten by guesswork). Never quotes the
-// record: it holds secrets.
+/// Reads a record written by serialize_stored_token() for \p expected. Never quotes the record: it
+/// holds secrets.
+/// \throws oidc::Error `errc::store_mismatch` for another format version or a record bound to
+///         another key (a refresh token must not reach another endpoint, and a newer writer's
+///         record must not be overwritten by guesswork). For another key the message names the
+///         members that differ, not their values.
 inline StoredTokenRead parse_stored_token(std::string_view text, const TokenKey& expected) {
   const std::string operation = "reading a saved token";
   auto absent = [&](const std::string& why) { return StoredTokenRead{std::nullopt, Error(errc::parse, operation, why)}; };
@@ -161,8 +178,8 @@ inline StoredTokenRead parse_stored_token(std::string_view text, const TokenKey&
   }
 }
 
-// In memory, for tests and for sharing one token between sources of one process. The lock is a
-// per-key flag, so it is exclusive across threads (not processes).
+/// In memory, for tests and for sharing one token between sources of one process. The lock is a
+/// per-key flag, so it is exclusive across threads (not processes).
 class MemoryTokenStore final : public TokenStore {
  public:
   [[nodiscard]] std::optional<Token> load(const TokenKey& key) override {
@@ -200,23 +217,25 @@ class MemoryTokenStore final : public TokenStore {
     return std::make_unique<Held>(state_, id);
   }
 
-  // The raw record for `key` (tests corrupt or inspect it).
+  /// The raw record for \p key (tests corrupt or inspect it); it holds credentials.
   [[nodiscard]] std::optional<std::string> record(const TokenKey& key) const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     const auto it = state_->records.find(key.canonical());
     if (it == state_->records.end()) return std::nullopt;
     return it->second;
   }
+  /// Replaces the raw record for \p key, unchecked (tests store corrupt or foreign records).
   void set_record(const TokenKey& key, std::string text) {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->records[key.canonical()] = std::move(text);
   }
+  /// How many times save() ran (for tests).
   [[nodiscard]] std::size_t saves() const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->saves;
   }
 
-  // Called with records treated as absent (empty, corrupt). Set before sharing the store.
+  /// Called with records treated as absent (empty, corrupt). Set before sharing the store.
   std::function<void(const Error&)> on_warning{};
 
  private:

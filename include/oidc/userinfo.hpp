@@ -1,10 +1,11 @@
 #ifndef OIDC_USERINFO_HPP
 #define OIDC_USERINFO_HPP
 
-// The UserInfo endpoint (OIDC Core §5.3): a GET with the access token as Bearer credential,
-// answered with the user's claims as JSON or as a signed JWT (application/jwt, §5.3.2). The
-// response's `sub` must be the ID token's: a userinfo answer for another user is token
-// substitution (§5.3.2), errc::subject_mismatch.
+/// \file
+/// The UserInfo endpoint (OIDC Core §5.3): a GET with the access token as Bearer credential,
+/// answered with the user's claims as JSON or as a signed JWT (application/jwt, §5.3.2). The
+/// response's `sub` must be the ID token's: a userinfo answer for another user is token
+/// substitution (§5.3.2), errc::subject_mismatch.
 
 #include <cstddef>
 #include <functional>
@@ -31,13 +32,17 @@
 
 namespace oidc {
 
-// The claims of one UserInfo response. Values are the server's text as sent (not escaped): pass
-// them through detail::printable before showing them on a terminal.
+/// The claims of one UserInfo response (OIDC Core §5.3.2), an immutable value. Values are the
+/// server's text as sent (not escaped): pass them through detail::printable before showing them on
+/// a terminal. The OIDC Core §5.1 accessors (name() ... zoneinfo()) return "" (email_verified():
+/// nullopt) when the claim is absent or not of its type.
 class UserInfo {
  public:
-  // Claims from a JSON response or a verified JWT: an object whose `sub` is a non-empty string of
-  // at most 255 bytes (detail::checked_subject: errc::missing_claim otherwise), equal to
-  // `expected_subject` when that is not empty (errc::subject_mismatch). Neither subject is quoted.
+  /// Claims from a JSON response or a verified JWT: an object (errc::parse otherwise) whose `sub`
+  /// is a non-empty string of at most 255 bytes (detail::checked_subject: errc::missing_claim
+  /// otherwise), equal to \p expected_subject when that is not empty (errc::subject_mismatch).
+  /// Neither subject is quoted in the message.
+  /// \param is_signed whether \p claims come from a verified signed JWT, reported by is_signed().
   static UserInfo from_claims(nlohmann::json claims, std::string_view expected_subject, bool is_signed,
                               const std::string& operation = "userinfo") {
     if (!claims.is_object()) throw Error(errc::parse, operation, "the response is not a JSON object");
@@ -52,18 +57,19 @@ class UserInfo {
     return out;
   }
 
-  [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }
+  [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }  ///< Every claim, a JSON object.
+  /// sub: non-empty, at most 255 bytes.
   [[nodiscard]] const std::string& subject() const noexcept { return subject_; }
-  // True when the response was a signed JWT whose signature was verified.
+  /// True when the response was a signed JWT whose signature was verified.
   [[nodiscard]] bool is_signed() const noexcept { return signed_; }
 
-  // The claim `name` when it is a string (nullopt when absent or of another type).
+  /// The claim \p name when it is a string (nullopt when absent or of another type).
   [[nodiscard]] std::optional<std::string> string_claim(std::string_view name) const {
     const auto it = claims_.find(name);
     if (it == claims_.end() || !it->is_string()) return std::nullopt;
     return it->get<std::string>();
   }
-  // The claim `name` when it is a boolean (OIDC Core §5.1: email_verified, phone_number_verified).
+  /// The claim \p name when it is a boolean (OIDC Core §5.1: email_verified, phone_number_verified).
   [[nodiscard]] std::optional<bool> bool_claim(std::string_view name) const {
     const auto it = claims_.find(name);
     if (it == claims_.end() || !it->is_boolean()) return std::nullopt;
@@ -71,15 +77,25 @@ class UserInfo {
   }
 
   // OIDC Core §5.1 standard claims; "" when absent or not a string.
+  /// §5.1 `name`.
   [[nodiscard]] std::string name() const { return string_claim("name").value_or(""); }
+  /// §5.1 `given_name`.
   [[nodiscard]] std::string given_name() const { return string_claim("given_name").value_or(""); }
+  /// §5.1 `family_name`.
   [[nodiscard]] std::string family_name() const { return string_claim("family_name").value_or(""); }
+  /// §5.1 `preferred_username`: a display name, neither unique nor stable (identify users by subject()).
   [[nodiscard]] std::string preferred_username() const { return string_claim("preferred_username").value_or(""); }
+  /// §5.1 `email`; see email_verified().
   [[nodiscard]] std::string email() const { return string_claim("email").value_or(""); }
+  /// §5.1 `email_verified`; nullopt when absent or not a boolean.
   [[nodiscard]] std::optional<bool> email_verified() const { return bool_claim("email_verified"); }
+  /// §5.1 `phone_number`.
   [[nodiscard]] std::string phone_number() const { return string_claim("phone_number").value_or(""); }
+  /// §5.1 `picture`, a URL.
   [[nodiscard]] std::string picture() const { return string_claim("picture").value_or(""); }
+  /// §5.1 `locale` (BCP47).
   [[nodiscard]] std::string locale() const { return string_claim("locale").value_or(""); }
+  /// §5.1 `zoneinfo` (tz database name).
   [[nodiscard]] std::string zoneinfo() const { return string_claim("zoneinfo").value_or(""); }
 
  private:
@@ -88,23 +104,24 @@ class UserInfo {
   bool signed_ = false;
 };
 
-// Checks a signed UserInfo response (application/jwt; OIDC Core §5.3.2: signed by the OP with
-// iss and aud when signed) and returns its verified claims, throwing oidc::Error otherwise. The
-// Client passes the ID token machinery here; without one, a signed response is errc::config.
+/// Checks a signed UserInfo response (application/jwt; OIDC Core §5.3.2: signed by the OP with
+/// iss and aud when signed) and returns its verified claims, throwing oidc::Error otherwise. The
+/// Client passes the ID token machinery here; without one, a signed response is errc::config.
 using UserInfoJwtVerifier = std::function<nlohmann::json(std::string_view jwt, const std::string& operation)>;
 
-// What a signed UserInfo response is checked against (OIDC Core §5.3.2).
+/// What a signed UserInfo response is checked against (OIDC Core §5.3.2).
 struct SignedUserInfoChecks {
-  std::string issuer;     // iss, when the response has one, must equal it
-  std::string client_id;  // aud, when the response has one, must contain it
-  std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};
-  std::optional<Secret> client_secret;  // enables HS* (only if also in algorithms)
+  std::string issuer;     ///< iss, when the response has one, must equal it.
+  std::string client_id;  ///< aud, when the response has one, must contain it.
+  std::vector<JwsAlgorithm> algorithms{JwsAlgorithm::RS256};  ///< The allow-list for alg.
+  std::optional<Secret> client_secret;  ///< Enables HS* (only if also in algorithms).
 };
 
-// Verifies a signed UserInfo response with the OP's keys, as verify_jws does for every JWT (alg
-// allow-list, kid selection, no key confusion), and returns its claims. §5.3.2: "If signed, the
-// UserInfo Response SHOULD contain the Claims iss (Issuer) and aud (Audience)"; they are checked
-// when present. exp/iat are not required by the spec and not checked.
+/// Verifies a signed UserInfo response with the OP's keys, as verify_jws does for every JWT (alg
+/// allow-list, kid selection, no key confusion), and returns its claims. §5.3.2: "If signed, the
+/// UserInfo Response SHOULD contain the Claims iss (Issuer) and aud (Audience)"; they are checked
+/// when present (errc::issuer_mismatch, errc::audience_mismatch). exp/iat are not required by the
+/// spec and not checked. Parsing and signature failures are those of parse_jws and verify_jws.
 inline nlohmann::json verify_userinfo_jwt(std::string_view jwt, const KeySource& keys, const SignedUserInfoChecks& checks,
                                           const std::string& operation) {
   Jws jws = parse_jws(jwt, operation);

@@ -20,51 +20,58 @@
 
 namespace oidc {
 
-// RFC 8628 §3.2 device authorization response, with expires_in made absolute at receipt.
-//
-// Validated by parse_device_authorization_response, so safe to print to a terminal or show in a
-// UI as they are: user_code is valid UTF-8 without control characters (no ESC, CR, LF, C1), at
-// most 64 bytes; verification_uri and verification_uri_complete are absolute https URIs (or http
-// to a loopback host, or any host with allow_insecure_http) of printable ASCII, at most 2048 bytes
-// (detail::check_server_uri). device_code is VSCHAR text.
+/// RFC 8628 §3.2 device authorization response, with expires_in made absolute at receipt.
+///
+/// Validated by parse_device_authorization_response(), so safe to print to a terminal or show in a
+/// UI as they are: user_code is valid UTF-8 without control characters (no ESC, CR, LF, C1), at
+/// most 64 bytes; verification_uri and verification_uri_complete are absolute https URIs (or http
+/// to a loopback host, or any host with allow_insecure_http) of printable ASCII, at most 2048
+/// bytes. device_code is VSCHAR text.
 struct DeviceAuthorization {
-  using time_point = std::chrono::system_clock::time_point;
+  using time_point = std::chrono::system_clock::time_point;  ///< The Clock's time point.
 
-  Secret device_code;
-  std::string user_code;
-  std::string verification_uri;
-  std::string verification_uri_complete;  // may be empty (optional in RFC 8628)
-  std::chrono::seconds expires_in{0};
-  // RFC 8628 §3.2: 5 seconds when the server does not say; clamped to [1 s, 60 s] and to
-  // expires_in (detail::device_interval).
+  Secret device_code;      ///< Sent only to the token endpoint while polling; redacted when printed.
+  std::string user_code;   ///< What the user types at verification_uri.
+  std::string verification_uri;           ///< Where the user goes to enter user_code.
+  /// verification_uri with the code in it, for a link or QR code; may be empty (optional in RFC 8628).
+  std::string verification_uri_complete;
+  std::chrono::seconds expires_in{0};     ///< Lifetime of device_code and user_code, as the server sent it.
+  /// Seconds to wait between polls (RFC 8628 §3.2): 5 when the server does not say; clamped to
+  /// [1 s, 60 s] and to expires_in.
   std::chrono::seconds interval{5};
-  time_point expires_at{};
-  nlohmann::json extra = nlohmann::json::object();  // other members
+  time_point expires_at{};  ///< `now + expires_in` at receipt; polling stops there.
+  nlohmann::json extra = nlohmann::json::object();  ///< Other members of the response.
 };
 
-// What a progress callback learns while the user has not finished yet.
+/// What DevicePollOptions::on_pending learns while the user has not finished yet.
 struct DevicePollProgress {
-  std::size_t polls = 0;               // token requests made so far
-  std::chrono::seconds interval{5};    // the interval now in force (grows on slow_down)
-  std::chrono::seconds remaining{0};   // until polling ends: the code's expiry, or options.deadline if sooner
-  bool slow_down = false;              // the last answer was slow_down
+  std::size_t polls = 0;               ///< Token requests made so far.
+  std::chrono::seconds interval{5};    ///< The interval now in force (grows on slow_down and timeouts).
+  std::chrono::seconds remaining{0};   ///< Until polling ends: the code's expiry, or options.deadline if sooner.
+  bool slow_down = false;              ///< The last answer was slow_down.
 };
 
+/// How Client::poll_device_token() polls (RFC 8628 §3.4–3.5).
 struct DevicePollOptions {
-  CancelToken cancel;  // cancel() ends polling with errc::cancelled, at once if sleeping
-  std::function<void(const DevicePollProgress&)> on_pending{};  // after each pending/slow_down answer
-  std::optional<std::chrono::system_clock::time_point> deadline{};  // stop earlier than the code's expiry
-  Params extra{};      // extension parameters for the token requests
+  CancelToken cancel;  ///< cancel() ends polling with `errc::cancelled`, at once if sleeping or mid-request.
+  /// Called on the polling thread after each answer that keeps polling (authorization_pending,
+  /// slow_down, a timeout); what it throws ends polling.
+  std::function<void(const DevicePollProgress&)> on_pending{};
+  /// Stop earlier than the code's expiry (`errc::deadline_exceeded`).
+  std::optional<std::chrono::system_clock::time_point> deadline{};
+  Params extra{};      ///< Extension parameters for the token requests.
 };
 
 namespace grants {
 
-// RFC 8628 §3.4 device access token request.
+/// RFC 8628 §3.4 device access token request.
 struct DeviceCode {
-  Secret device_code{};
-  Params extra{};
+  Secret device_code{};  ///< DeviceAuthorization::device_code.
+  Params extra{};        ///< Extension parameters, appended after `device_code`.
 
+  /// The RFC 8628 §3.4 `grant_type` value.
   static constexpr const char* grant_type = "urn:ietf:params:oauth:grant-type:device_code";
+  /// The token request's form parameters; holds the device code in clear, so never log it.
   [[nodiscard]] Params form() const {
     Params p{{"grant_type", grant_type}, {"device_code", device_code.expose()}};
     p.insert(p.end(), extra.begin(), extra.end());
@@ -74,13 +81,19 @@ struct DeviceCode {
 
 }  // namespace grants
 
-// Longest user_code accepted: RFC 8628 §6.1 codes are meant to be typed (8 characters or so).
+/// Longest user_code accepted, in bytes: RFC 8628 §6.1 codes are meant to be typed (8 characters or so).
 inline constexpr std::size_t user_code_max_bytes = 64;
 
-// Parses a device authorization response received at `now`, or throws oidc::Error (errc::parse
-// for a missing or invalid member; see DeviceAuthorization for the rules). Google's pre-RFC
-// spelling `verification_url` is accepted for `verification_uri`. `allow_insecure_http` admits
-// http:// verification URIs to any host, as ClientConfig::allow_insecure_http does for endpoints.
+/// Parses a device authorization response (RFC 8628 §3.2) received at \p now.
+///
+/// Google's pre-RFC spelling `verification_url` is accepted for `verification_uri`.
+/// \param operation names the call in error messages.
+/// \param secrets values the request sent; masked in the body excerpt an error carries.
+/// \param allow_insecure_http admits http:// verification URIs to any host, as
+///        ClientConfig::allow_insecure_http does for endpoints.
+/// \throws oidc::Error `errc::parse` for a missing or invalid member (see DeviceAuthorization for
+///         the rules), `errc::oauth_error` for an RFC 6749 §5.2 error body, `errc::http_status`
+///         for another non-2xx response.
 inline DeviceAuthorization parse_device_authorization_response(const HttpResponse& response,
                                                                DeviceAuthorization::time_point now,
                                                                const std::string& operation = "device authorization",
