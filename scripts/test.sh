@@ -17,10 +17,10 @@
 #              find_package, pkg-config, the vcpkg port's usage and Conan's test_package, each
 #              against a static and a shared (BUILD_SHARED_LIBS=ON) install in a temporary prefix
 #              (the shared one: consumers load its liboidc.so, which exports oidc:: names only),
-#              add_subdirectory (only the library
-#              target may appear), no_curl (OIDC_WITH_CURL=OFF, OIDC_WITH_OPENSSL=OFF, OIDC_WITH_LOOPBACK=OFF: must link without libcurl,
-#              OpenSSL and cpp-httplib), and
-#              the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
+#              add_subdirectory (only the library target may appear), a configure without the test
+#              dependencies (must name the OIDC_BUILD_* switches to turn off), no_curl
+#              (OIDC_WITH_CURL=OFF, OIDC_WITH_OPENSSL=OFF, OIDC_WITH_LOOPBACK=OFF: must link without
+#              libcurl, OpenSSL and cpp-httplib), and the add_subdirectory consumer as C++20 with -Wall -Wextra -Wpedantic -Werror
 #              (g++, and clang++ when installed)
 #
 # Ends with a line "N passed, M failed" (N = ctest tests of stages 1-3 + fuzz runs and regression
@@ -332,6 +332,30 @@ check_add_subdirectory() {
   "$pkg/add_subdirectory/consumer"
 }
 
+# A top-level configure on a machine without the test dependencies (no cpp-httplib or GoogleTest
+# through CMake packages or pkg-config) must stop with the switches that turn their users off, and
+# must succeed with them.
+check_no_test_dependencies() {
+  local dir=$pkg/no_test_deps empty=$pkg/no_test_deps-pkgconfig out
+  rm -rf "$dir" "$empty"
+  mkdir -p "$empty"
+  local -a hide=(-DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON -DCMAKE_DISABLE_FIND_PACKAGE_httplib=ON
+                 -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON -DOIDC_WITH_LOOPBACK=OFF)
+  if out=$(PKG_CONFIG_LIBDIR=$empty PKG_CONFIG_PATH="" cmake -S "$root" -B "$dir" "${hide[@]}" 2>&1); then
+    echo "configure without cpp-httplib and GoogleTest succeeded with the tests on" >&2
+    return 1
+  fi
+  # CMake wraps the message; join it before looking for the advice.
+  if ! tr '\n' ' ' <<<"$out" | tr -s ' ' | grep -F -e "-DOIDC_BUILD_TESTS=OFF -DOIDC_BUILD_EXAMPLES=OFF" >/dev/null; then
+    printf '%s\n' "$out" >&2
+    echo "the failed configure does not say which OIDC_BUILD_* switches to turn off" >&2
+    return 1
+  fi
+  rm -rf "$dir"
+  PKG_CONFIG_LIBDIR=$empty PKG_CONFIG_PATH="" quiet cmake -S "$root" -B "$dir" "${hide[@]}" \
+    -DOIDC_BUILD_TESTS=OFF -DOIDC_BUILD_EXAMPLES=OFF
+}
+
 check_no_curl() {
   build_project tests/package/no_curl "$pkg/no_curl"
   local exe=$pkg/no_curl/consumer
@@ -408,6 +432,7 @@ if has_stage package; then
     package_check "Conan test_package as a plain CMake project, $kind" check_packaging $kind test_package packaging/conan/test_package test_package
   done
   package_check "add_subdirectory builds only the library" check_add_subdirectory
+  package_check "no test dependencies: the configure names the switches to turn off" check_no_test_dependencies
   package_check "OIDC_WITH_CURL, OIDC_WITH_OPENSSL, OIDC_WITH_LOOPBACK OFF: own transport, no libcurl, OpenSSL, httplib" check_no_curl
   package_check "two hidden-visibility shared libraries, each source serves its own token" check_two_shared_libs
   package_check "C++20 consumer, g++ -Wall -Wextra -Wpedantic -Werror" check_cxx20 g++
