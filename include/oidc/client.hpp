@@ -240,10 +240,12 @@ class Client {
       if (now >= deadline) throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
       auto wait = std::min<Clock::duration>(interval, deadline - now);
       // The first poll must come before the code expires, however long the interval: a code living
-      // no longer than its interval would otherwise never be polled at all. It waits until shortly
-      // before the deadline instead.
+      // no longer than its interval would otherwise never be polled at all. It comes 2 s (at most
+      // half the remaining life) before the deadline: providers count whole seconds from a floored
+      // issue time (node oidc-provider does), so their expiry can be up to 1 s before ours, and
+      // the request still has to arrive.
       if (progress.polls == 0 && wait == deadline - now)
-        wait -= std::min<Clock::duration>(seconds{1}, (deadline - now) / 4);
+        wait -= std::min<Clock::duration>(seconds{2}, (deadline - now) / 2);
       if (!clock().sleep_for(wait, options.cancel)) throw Error(errc::cancelled, operation, "polling cancelled");
       if (clock().now() >= deadline)
         throw Error(errc::deadline_exceeded, operation, expired_reason(authorization, deadline));
