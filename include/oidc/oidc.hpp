@@ -28,6 +28,7 @@
 #include "oidc/error.hpp"
 #include "oidc/fetch_options.hpp"
 #include "oidc/file_token_store.hpp"
+#include "oidc/redis_token_store.hpp"
 #include "oidc/grants/authorization_code.hpp"
 #include "oidc/grants/client_credentials.hpp"
 #include "oidc/grants/device_code.hpp"

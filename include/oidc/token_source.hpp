@@ -400,7 +400,10 @@ class CachingTokenSource final : public TokenSource {
       const std::shared_ptr<const Token> base = saved ? std::make_shared<const Token>(std::move(*saved)) : current;
       Token fresh = inner(base, cancel);
       try {
-        store->save(key, fresh);
+        if (held)
+          store->save_locked(key, fresh, *held);
+        else
+          store->save(key, fresh);
       } catch (...) {
         report_to(on_error, as_error(std::current_exception()));
       }

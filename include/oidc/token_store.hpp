@@ -91,6 +91,14 @@ class TokenStore {
   /// Replaces the saved token for \p key, atomically: a reader sees the old record or the new one.
   /// \throws oidc::Error `errc::store` when it cannot be saved.
   virtual void save(const TokenKey& key, const Token& token) = 0;
+  /// save() by the holder of \p held, a lock() of this store for \p key: what a renewal saves. A
+  /// store that fences its locks (RedisTokenStore) refuses, with `errc::store`, a save whose lock
+  /// was taken over meanwhile (it expired), so a slow holder never overwrites a newer token.
+  /// The default is save().
+  virtual void save_locked(const TokenKey& key, const Token& token, const TokenStoreLock& held) {
+    static_cast<void>(held);
+    save(key, token);
+  }
   /// Deletes the saved token (logout); absent is not an error.
   virtual void remove(const TokenKey& key) = 0;
   /// Exclusive access to \p key until the result is destroyed. Waits at most \p timeout

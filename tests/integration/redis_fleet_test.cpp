@@ -1,0 +1,1 @@
+// The Redis token store, many processes (placeholder).
