@@ -245,6 +245,18 @@ std::string reply_code(const redisReply& r) {
   return detail::printable(s, 32);
 }
 
+// One command on \p ctx; null on a transport failure (then ctx->err says which).
+Reply command(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return Reply(static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data())),
+               freeReplyObject);
+}
+
 }  // namespace
 
 struct RedisTokenStore::Impl {
@@ -274,15 +286,7 @@ struct RedisTokenStore::Impl {
         }
       }
       if (ctx) {
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-          argv.push_back(a.data());
-          lens.push_back(a.size());
-        }
-        Reply reply(static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(),
-                                                              lens.data())),
-                    freeReplyObject);
+        Reply reply = command(ctx, args);
         if (!reply || ctx->err) {
           // A timeout is an I/O error too ("Resource temporarily unavailable").
           report = fail_locked("no answer to " + args.front() + " (" + detail::printable(ctx->errstr, 120) + ")");
@@ -315,30 +319,28 @@ struct RedisTokenStore::Impl {
     redisSetTimeout(ctx, connect_timeout);
     if (o.unix_socket.empty()) redisEnableKeepAlive(ctx);
     std::vector<std::string> auth;
+    struct Wipe {  // the copy of the password in the AUTH command
+      std::vector<std::string>& words;
+      ~Wipe() {
+        for (auto& w : words) detail::secure_wipe(w);
+      }
+    } wipe{auth};
     if (!o.password.empty()) {
       auth = {"AUTH"};
       if (!o.username.empty()) auth.push_back(o.username);
       auth.push_back(o.password.expose());
     }
     std::vector<std::string> select = {"SELECT", std::to_string(o.database)};
-    for (const auto* command : {&auth, &select}) {
-      if (command->empty() || (command == &select && o.database == 0)) continue;
-      std::vector<const char*> argv;
-      std::vector<size_t> lens;
-      for (const auto& a : *command) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      Reply reply(static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(),
-                                                            lens.data())),
-                  freeReplyObject);
+    for (const auto* handshake : {&auth, &select}) {
+      if (handshake->empty() || (handshake == &select && o.database == 0)) continue;
+      const Reply reply = command(ctx, *handshake);
       if (!reply || ctx->err) {
-        why = "no answer to " + command->front() + " within connect_timeout";
+        why = "no answer to " + handshake->front() + " within connect_timeout";
         drop_locked();
         return Connected::unreachable;
       }
       if (reply->type == REDIS_REPLY_ERROR) {
-        why = command == &auth ? "it refused the credentials (" + reply_code(*reply) + ")"
+        why = handshake == &auth ? "it refused the credentials (" + reply_code(*reply) + ")"
                                : "it refused SELECT " + std::to_string(o.database) + " (" + reply_code(*reply) + ")";
         drop_locked();
         return Connected::refused;
