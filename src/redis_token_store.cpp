@@ -15,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -215,6 +216,10 @@ constexpr const char* kAcquire =
 // Release only our own lease: an expired one may be another replica's by now.
 constexpr const char* kRelease =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+// Keep our own lease alive while the renewal runs (a live holder is never taken over however long
+// its token request takes; a dead one stops extending and loses the lease after lease_ttl).
+constexpr const char* kExtend =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 // A renewal's save: refused once another lease was taken (the fence moved on).
 constexpr const char* kFencedSave =
     "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end "
@@ -425,6 +430,14 @@ struct RedisTokenStore::Impl {
 struct RedisTokenStore::Impl::Lease final : TokenStoreLock {
   Lease(std::shared_ptr<Impl> i, std::string s) : impl(std::move(i)), slot(std::move(s)) {}
   ~Lease() override {
+    if (keeper.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(keeper_mutex);
+        released = true;
+      }
+      keeper_wake.notify_all();
+      keeper.join();
+    }
     if (remote) {
       try {
         impl->run({"EVAL", kRelease, "1", slot + ":lease", owner});
@@ -436,12 +449,36 @@ struct RedisTokenStore::Impl::Lease final : TokenStoreLock {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
+  // Extends the lease every third of lease_ttl until released; stops when the lease is lost (taken
+  // over, or flushed), as extending someone else's would defeat the fence.
+  void keep_alive() {
+    const auto every = std::max(std::chrono::milliseconds(1), impl->o.lease_ttl / 3);
+    const std::string ttl = std::to_string(impl->o.lease_ttl.count());
+    try {
+      keeper = std::thread([this, every, ttl] {
+      std::unique_lock<std::mutex> lock(keeper_mutex);
+      while (!keeper_wake.wait_for(lock, every, [this] { return released; })) {
+        lock.unlock();
+        const std::optional<Reply> reply = impl->run({"EVAL", kExtend, "1", slot + ":lease", owner, ttl});
+        lock.lock();
+        if (reply && (*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer == 0) return;
+      }
+      });
+    } catch (const std::system_error&) {
+      // No thread to spare: the lease then lasts lease_ttl, as a holder's that died would.
+    }
+  }
+
   std::shared_ptr<Impl> impl;
   std::string slot;  // "<prefix>{<hash>}"
   bool local = false;
   bool remote = false;
   std::string owner;
   std::string fence;
+  std::thread keeper;
+  std::mutex keeper_mutex;
+  std::condition_variable keeper_wake;
+  bool released = false;
 };
 
 RedisTokenStore::RedisTokenStore(RedisTokenStoreOptions options) {
@@ -538,6 +575,7 @@ std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::
       lease->remote = true;
       lease->owner = owner;
       lease->fence = std::to_string((*reply)->integer);
+      lease->keep_alive();
       return lease;
     }
     const auto now = std::chrono::steady_clock::now();

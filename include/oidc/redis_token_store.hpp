@@ -15,8 +15,9 @@
 ///   hash FileTokenStore names its files by; the braces keep a key's three entries in one slot of
 ///   a Redis Cluster.
 /// - lock() is a lease: `SET <lease> <owner> NX PX lease_ttl` and an increment of `<fence>`, in one
-///   script; the others poll it until released or expired (a holder that died loses it after
-///   lease_ttl). save_locked() writes only while `<fence>` still holds the lease's number, so a
+///   script; the others poll it until released or expired. Its holder extends it every third of
+///   lease_ttl while it renews, so a slow token request is never taken over, and a holder that died
+///   (or lost Redis) loses it within lease_ttl. save_locked() writes only while `<fence>` still holds the lease's number, so a
 ///   replica whose lease expired and was taken over never overwrites the newer rotated token.
 /// - Redis down, slow or flushed is a cache miss, never a failure: every command is bounded by
 ///   command_timeout; an unreachable Redis is reported once through on_error, then left alone for
@@ -65,9 +66,10 @@ struct RedisTokenStoreOptions {
   std::chrono::milliseconds command_timeout{250};  ///< Each command's reply takes at most this.
   /// While Redis is unreachable, how long the store leaves it alone before trying it again.
   std::chrono::milliseconds retry_interval{1000};
-  /// How long a lease lasts when its holder neither saves nor releases it (died, hung): longer than
-  /// a renewal takes (the token request's own timeout), shorter than a caller will wait.
-  std::chrono::milliseconds lease_ttl{15000};
+  /// How long a lease outlives a holder that stopped extending it (died, or cut off from Redis): the
+  /// others wait that long for a dead holder, so keep it shorter than
+  /// TokenSourceOptions::store_lock_timeout. A live holder extends it every third of it.
+  std::chrono::milliseconds lease_ttl{10000};
   /// How often a replica waiting for another's lease looks again (jittered by up to a half).
   std::chrono::milliseconds poll_interval{10};
   /// Record lifetime when the token says nothing: no expiry, or a refresh token of unknown life.
