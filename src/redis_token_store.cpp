@@ -76,8 +76,6 @@ StoredTokenRead absent(const std::string& why) {
 
 }  // namespace
 
-namespace detail {
-
 std::string seal_token_record(const TokenKey& key, const Token& token, const std::optional<Secret>& aes_key) {
   std::string plain = serialize_stored_token(key, token);
   if (!aes_key) return plain;
@@ -100,11 +98,11 @@ std::string seal_token_record(const TokenKey& key, const Token& token, const std
                         static_cast<int>(plain.size())) == 1 &&
       (total = n, EVP_EncryptFinal_ex(ctx.get(), out + total, &n) == 1) &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize), out + plain.size()) == 1;
-  secure_wipe(plain);
+  detail::secure_wipe(plain);
   if (!ok) throw Error(errc::store, kOperation, "sealing the record failed (OpenSSL AES-256-GCM)");
-  return std::string(kSealedPrefix) + base64url_encode(sealed);
+  return std::string(kSealedPrefix) + detail::base64url_encode(sealed);
 #else
-  secure_wipe(plain);
+  detail::secure_wipe(plain);
   no_crypto();
 #endif
 }
@@ -128,7 +126,7 @@ StoredTokenRead open_token_record(std::string_view value, const TokenKey& key, c
                   "without an encryption key?)");
     return absent("the saved record is not a sealed oidc-token record");
   }
-  std::optional<std::string> raw = base64url_decode_strict(value.substr(kSealedPrefix.size()));
+  std::optional<std::string> raw = detail::base64url_decode_strict(value.substr(kSealedPrefix.size()));
   if (!raw) return absent("the sealed record is not base64url");
   if (raw->size() < kNonceSize + kTagSize) return absent("the sealed record is truncated");
 #ifdef OIDC_WITH_OPENSSL
@@ -148,22 +146,20 @@ StoredTokenRead open_token_record(std::string_view value, const TokenKey& key, c
       EVP_DecryptUpdate(ctx.get(), out, &n, in + kNonceSize, static_cast<int>(length)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag.data()) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), out + n, &n) == 1;
-  secure_wipe(*raw);
+  detail::secure_wipe(*raw);
   if (!ok) {
-    secure_wipe(plain);
+    detail::secure_wipe(plain);
     throw Error(errc::store_mismatch, operation,
                 "the saved record does not open with this store's encryption key (another application's key, "
                 "or a record moved from another token key)");
   }
   StoredTokenRead read = parse_stored_token(plain, key);
-  secure_wipe(plain);
+  detail::secure_wipe(plain);
   return read;
 #else
   no_crypto();
 #endif
 }
-
-}  // namespace detail
 
 Secret RedisTokenStore::decode_key(std::string_view text) {
   std::optional<std::string> raw;
@@ -529,14 +525,14 @@ std::optional<Token> RedisTokenStore::load(const TokenKey& key) {
       value.size() > impl_->o.max_record_size
           ? StoredTokenRead{std::nullopt, Error(errc::parse, "reading a saved token",
                                                 "the saved record is larger than max_record_size")}
-          : detail::open_token_record(value, key, impl_->o.encryption_key);
+          : open_token_record(value, key, impl_->o.encryption_key);
   if (read.warning && impl_->o.on_error) impl_->o.on_error(*read.warning);
   return std::move(read.token);
 }
 
 void RedisTokenStore::save(const TokenKey& key, const Token& token) {
   const std::string s = slot(impl_->o.prefix, key);
-  impl_->run({"EVAL", kSave, "2", s + ":token", s + ":fence", detail::seal_token_record(key, token, impl_->o.encryption_key),
+  impl_->run({"EVAL", kSave, "2", s + ":token", s + ":fence", seal_token_record(key, token, impl_->o.encryption_key),
               impl_->ttl_ms(token)});
 }
 
@@ -549,7 +545,7 @@ void RedisTokenStore::save_locked(const TokenKey& key, const Token& token, const
   const std::string& s = lease->slot;
   const std::optional<Reply> reply =
       impl_->run({"EVAL", kFencedSave, "2", s + ":token", s + ":fence", lease->fence,
-                  detail::seal_token_record(key, token, impl_->o.encryption_key), impl_->ttl_ms(token)});
+                  seal_token_record(key, token, impl_->o.encryption_key), impl_->ttl_ms(token)});
   if (reply && (*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer == 0)
     throw Error(errc::store, "saving a renewed token",
                 "refused: this replica's renewal lease expired and another replica took it over (fencing token " +

@@ -9,7 +9,7 @@
 ///
 /// - Records are TokenStore records (serialize_stored_token()) sealed with AES-256-GCM under the
 ///   application's key, the TokenKey bound in as associated data; a store without a key is an
-///   explicit choice (RedisTokenStoreOptions::plaintext). Each expires with the token: Redis `PX`
+///   explicit choice (RedisTokenStoreOptions::plaintext); seal_token_record() has the format. Each expires with the token: Redis `PX`
 ///   is the token's remaining life (its refresh token's when it has one).
 /// - Keys: `<prefix>{<hex SHA-256 of TokenKey::canonical()>}:token`, `:lease` and `:fence`, the
 ///   hash FileTokenStore names its files by; the braces keep a key's three entries in one slot of
@@ -83,18 +83,20 @@ struct RedisTokenStoreOptions {
   std::function<void()> on_reattach{};
 };
 
-namespace detail {
-// The sealed record RedisTokenStore keeps (a detail: its tests and fuzz harness call these):
-// "oidc-sealed/1." + base64url(12-byte nonce | AES-256-GCM ciphertext | 16-byte tag) of
-// serialize_stored_token(), with "oidc-redis-record/1\n" + TokenKey::canonical() as associated
-// data, so a record moved under another key does not open. Without a key: the record as is.
+/// The record RedisTokenStore keeps, for tools that read or write a store's records (and its
+/// tests): `oidc-sealed/1.` and the base64url of a 12-byte nonce, the AES-256-GCM ciphertext of
+/// serialize_stored_token() and the 16-byte tag; the associated data is `oidc-redis-record/1`, a
+/// newline and TokenKey::canonical(), so a record moved under another key does not open. Without \p aes_key: the record as is.
+/// It holds credentials (sealed, it is as safe as the key).
+/// \throws oidc::Error errc::config for a key not of 32 bytes or a build without OpenSSL.
 OIDC_API std::string seal_token_record(const TokenKey& key, const Token& token, const std::optional<Secret>& aes_key);
-// Opens what seal_token_record() wrote: a corrupt record is absent with a warning (errc::parse);
-// one sealed with another key, sealed when \p aes_key is empty or unsealed when it is not is
-// errc::store_mismatch (thrown), as is parse_stored_token()'s mismatch. Never quotes the record.
+/// Opens what seal_token_record() wrote, never quoting it. A corrupt record is absent with a
+/// warning (errc::parse in StoredTokenRead::warning).
+/// \throws oidc::Error errc::store_mismatch for a record sealed with another key, sealed when
+///         \p aes_key is empty, unsealed when it is not, or bound to another TokenKey
+///         (parse_stored_token()); errc::config as seal_token_record().
 OIDC_API StoredTokenRead open_token_record(std::string_view value, const TokenKey& key,
                                            const std::optional<Secret>& aes_key);
-}  // namespace detail
 
 /// A TokenStore on a Redis server shared by processes and hosts (see the file's description).
 /// Safe for concurrent use; one connection, taken by one command at a time.
