@@ -84,9 +84,10 @@ struct RedisTokenStoreOptions {
 };
 
 /// The record RedisTokenStore keeps, for tools that read or write a store's records (and its
-/// tests): `oidc-sealed/1.` and the base64url of a 12-byte nonce, the AES-256-GCM ciphertext of
-/// serialize_stored_token() and the 16-byte tag; the associated data is `oidc-redis-record/1`, a
-/// newline and TokenKey::canonical(), so a record moved under another key does not open. Without \p aes_key: the record as is.
+/// tests): the text "oidc-sealed/1." and the base64url of a 12-byte nonce, the AES-256-GCM ciphertext of
+/// serialize_stored_token() and the 16-byte tag; the associated data is "oidc-redis-record/1", a
+/// newline and TokenKey::canonical(), so a record moved under another key does not open. Without
+/// \p aes_key: the record as is.
 /// It holds credentials (sealed, it is as safe as the key).
 /// \throws oidc::Error errc::config for a key not of 32 bytes or a build without OpenSSL.
 OIDC_API std::string seal_token_record(const TokenKey& key, const Token& token, const std::optional<Secret>& aes_key);
