@@ -393,6 +393,23 @@ struct RedisTokenStore::Impl {
     local_released.notify_all();
   }
 
+  // Opens a record with the key, else with a previous one (a record sealed before a key rotation).
+  [[nodiscard]] StoredTokenRead open(std::string_view value, const TokenKey& key) const {
+    try {
+      return open_token_record(value, key, o.encryption_key);
+    } catch (const Error& e) {
+      if (e.code() != errc::store_mismatch || !o.encryption_key || value.substr(0, kSealedPrefix.size()) != kSealedPrefix)
+        throw;
+      for (const Secret& previous : o.previous_keys) {
+        try {
+          return open_token_record(value, key, previous);
+        } catch (const Error&) {  // not this one either
+        }
+      }
+      throw;
+    }
+  }
+
   std::string next_owner() { return owner + ":" + std::to_string(++leases); }
 
   // A record's lifetime in Redis: the token's remaining life, its refresh token's when it has one.
@@ -483,6 +500,9 @@ RedisTokenStore::RedisTokenStore(RedisTokenStoreOptions options) {
                 "no encryption_key: records hold refresh tokens; set one (RedisTokenStore::generate_key()), or set "
                 "plaintext to store them unencrypted");
   if (options.encryption_key) check_aes_key(*options.encryption_key);
+  for (const Secret& previous : options.previous_keys) check_aes_key(previous);
+  if (!options.previous_keys.empty() && !options.encryption_key)
+    throw Error(errc::config, kOperation, "previous_keys without an encryption_key");
   if (options.prefix.empty() ||
       !std::all_of(options.prefix.begin(), options.prefix.end(),
                    [](char c) { return c > ' ' && c < 0x7F && c != '{' && c != '}'; }))
@@ -525,7 +545,7 @@ std::optional<Token> RedisTokenStore::load(const TokenKey& key) {
       value.size() > impl_->o.max_record_size
           ? StoredTokenRead{std::nullopt, Error(errc::parse, "reading a saved token",
                                                 "the saved record is larger than max_record_size")}
-          : open_token_record(value, key, impl_->o.encryption_key);
+          : impl_->open(value, key);
   if (read.warning && impl_->o.on_error) impl_->o.on_error(*read.warning);
   return std::move(read.token);
 }

@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "oidc/cancel.hpp"
 #include "oidc/error.hpp"
@@ -59,6 +60,10 @@ struct RedisTokenStoreOptions {
   /// The AES-256-GCM key: 32 bytes (decode_key() reads them from base64). Every replica of the
   /// application has the same one; a record sealed with another is errc::store_mismatch.
   std::optional<Secret> encryption_key{};
+  /// Keys that open records but never seal them: rotating the key without a gap is deploying
+  /// {new key, previous: old} everywhere, then dropping the old one once every record was
+  /// rewritten (records are rewritten at each renewal, and expire). 32 bytes each.
+  std::vector<Secret> previous_keys{};
   /// Store records unencrypted: without a key, the constructor refuses (errc::config) unless this
   /// says that is meant. Anyone who can read the server then reads refresh tokens.
   bool plaintext = false;
@@ -118,7 +123,7 @@ class OIDC_API RedisTokenStore final : public TokenStore {
   /// A key for RedisTokenStoreOptions::encryption_key from its base64 or base64url text (43 or 44
   /// characters). \throws oidc::Error errc::config unless it decodes to 32 bytes.
   static Secret decode_key(std::string_view base64);
-  /// A new random key (CSPRNG), as base64: what `oidc-token` and docs/fleet.md hand operators.
+  /// A new random key (CSPRNG) as base64, for decode_key(); `openssl rand -base64 32` makes one too.
   static std::string generate_key();
   /// The Redis key of \p key's record under \p prefix: `<prefix>{<hex SHA-256>}:token`.
   [[nodiscard]] static std::string record_key(const std::string& prefix, const TokenKey& key);
