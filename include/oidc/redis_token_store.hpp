@@ -43,7 +43,9 @@ namespace oidc {
 
 /// Where the Redis server is, how records are sealed, and how long anything may take.
 struct RedisTokenStoreOptions {
-  std::string host = "127.0.0.1";  ///< The server's host name or address (TCP).
+  /// The server's address or host name (TCP). A name is resolved by the system's resolver, whose
+  /// time connect_timeout does not bound: prefer an address.
+  std::string host = "127.0.0.1";
   int port = 6379;                 ///< The server's port (TCP).
   /// A Unix domain socket path; when set, host and port are not used.
   std::string unix_socket{};
