@@ -1,4 +1,4 @@
-// oidc::detail::open_token_record on arbitrary bytes (a value in a shared Redis is as hostile as a
+// oidc::open_token_record on arbitrary bytes (a value in a shared Redis is as hostile as a
 // server's answer). The first byte's low bit says whether the store seals (a fixed 32-byte key) or
 // not; the rest is the value. Invariants: only oidc::Error escapes, and only errc::store_mismatch; a
 // read gives a token or a warning, never both nor neither; messages have no control byte and quote
@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   oidc::StoredTokenRead read;
   try {
-    read = oidc::detail::open_token_record(value, key(), aes_key);
+    read = oidc::open_token_record(value, key(), aes_key);
   } catch (const oidc::Error& e) {
     oidc_fuzz::check(e.code() == oidc::errc::store_mismatch, "open_token_record throws only store_mismatch",
                      e.what());
@@ -57,8 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   oidc_fuzz::check(sealed == aes_key.has_value(), "a sealing store opens only sealed records, a plaintext one none");
   // Sealed again (under a fresh nonce), it opens to the same token: compared as the record both write.
-  const std::string again = oidc::detail::seal_token_record(key(), *read.token, aes_key);
-  const oidc::StoredTokenRead back = oidc::detail::open_token_record(again, key(), aes_key);
+  const std::string again = oidc::seal_token_record(key(), *read.token, aes_key);
+  const oidc::StoredTokenRead back = oidc::open_token_record(again, key(), aes_key);
   oidc_fuzz::check(back.token && oidc::serialize_stored_token(key(), *back.token) ==
                                      oidc::serialize_stored_token(key(), *read.token),
                    "an opened record seals again to the same token");

@@ -6,6 +6,10 @@
 // redis_fleet_test.cpp.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -369,6 +373,30 @@ TEST_F(RedisTokenStoreTest, OversizedRecordIsAbsentWithAWarning) {
 
 // ---- Options, keys and authentication
 
+TEST_F(RedisTokenStoreTest, PreviousKeysOpenRecordsButNeverSealThem) {
+  const Token t = token_of();
+  store(kKeyA)->save(key_of(), t);
+  RedisTokenStoreOptions o = options(kKeyB);
+  o.previous_keys = {Secret(kKeyA)};
+  const auto rotated = store(o);
+  const auto opened = rotated->load(key_of());
+  ASSERT_TRUE(opened);
+  expect_same(*opened, t);
+  // What it saves is sealed with the new key only.
+  rotated->save(key_of(), token_of("at-secret-redis-2", "rt-secret-redis-2"));
+  EXPECT_EQ(store(kKeyB)->load(key_of())->refresh_token.expose(), "rt-secret-redis-2");
+  const Error e = error_of([&] { (void)store(kKeyA)->load(key_of()); });
+  EXPECT_EQ(e.code(), errc::store_mismatch) << e.what();
+  EXPECT_TRUE(clean(e));
+  // A record sealed with neither key is still a mismatch.
+  RedisTokenStoreOptions third = options("third-key-0123456789abcdef-32byt");
+  third.previous_keys = {Secret(kKeyA)};
+  EXPECT_EQ(error_of([&] { (void)store(third)->load(key_of()); }).code(), errc::store_mismatch);
+  // Every previous key is 32 bytes too.
+  o.previous_keys = {Secret(kKeyA), Secret(std::string(31, 'k'))};
+  EXPECT_EQ(error_of([&] { RedisTokenStore bad(o); }).code(), errc::config);
+}
+
 TEST_F(RedisTokenStoreTest, ConstructorRefusesAStoreWithoutAKeyUnlessPlaintextIsMeant) {
   RedisTokenStoreOptions o = options();
   o.encryption_key.reset();
@@ -588,25 +616,84 @@ TEST_F(RedisTokenStoreTest, WaitingForTheLeaseHonoursCancel) {
   EXPECT_TRUE(b->lock(key_of(), 1s, {}));
 }
 
+// A holder that died stops extending its lease: the others get it within lease_ttl. The holder is
+// a child process, SIGKILLed while it holds the lease.
 TEST_F(RedisTokenStoreTest, LeaseOfAHolderThatDiedExpires) {
   RedisTokenStoreOptions o = options();
-  o.lease_ttl = 1000ms;
-  const auto a = store(o);
+  o.lease_ttl = 600ms;
+  int to_parent[2];
+  ASSERT_EQ(::pipe(to_parent), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(to_parent[0]);
+    try {
+      RedisTokenStore mine(o);
+      auto held = mine.lock(key_of(), 5s, {});
+      char c = held ? 'L' : 'x';
+      if (::write(to_parent[1], &c, 1) == 1) ::pause();  // hold it until killed
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  ::close(to_parent[1]);
+  char c = 0;
+  ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
+  ::close(to_parent[0]);
+  ASSERT_EQ(c, 'L');
   const auto b = store(o);
-  auto held = a->lock(key_of(), 1s, {});  // never released: its holder "hangs"
-  const auto pttl = redis().integer({"PTTL", sibling_key(record_key(), "lease")});
-  EXPECT_GT(pttl, 0);
-  EXPECT_LE(pttl, 1000);
-  const auto started = Clock::now();
+  EXPECT_EQ(error_of([&] { (void)b->lock(key_of(), 50ms, {}); }).code(), errc::store) << "held by the child";
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const auto killed = Clock::now();
   auto mine = b->lock(key_of(), 20s, {});
   ASSERT_TRUE(mine);
-  EXPECT_LT(Clock::now() - started, 10s);
-  // The first holder's save comes too late: refused, the second holder's token stays.
-  b->save_locked(key_of(), token_of("at-secret-redis-2", "rt-secret-redis-2"), *mine);
-  const Error e = error_of([&] { a->save_locked(key_of(), token_of(), *held); });
+  EXPECT_LT(Clock::now() - killed, 10s);
+  b->save_locked(key_of(), token_of(), *mine);
+  EXPECT_TRUE(b->load(key_of()));
+}
+
+// A live holder extends its lease (every third of lease_ttl), so a slow renewal is not taken over.
+TEST_F(RedisTokenStoreTest, LiveHolderKeepsItsLeasePastLeaseTtl) {
+  RedisTokenStoreOptions o = options();
+  o.lease_ttl = 300ms;
+  const auto a = store(o);
+  const auto b = store(o);
+  auto held = a->lock(key_of(), 1s, {});
+  ASSERT_TRUE(held);
+  // The wait itself spans more than three lease_ttls.
+  const Error e = error_of([&] { (void)b->lock(key_of(), 1000ms, {}); });
   EXPECT_EQ(e.code(), errc::store) << e.what();
-  EXPECT_TRUE(clean(e));
-  EXPECT_EQ(a->load(key_of())->refresh_token.expose(), "rt-secret-redis-2");
+  a->save_locked(key_of(), token_of(), *held);  // still the newest lease
+  EXPECT_TRUE(b->load(key_of()));
+  held.reset();
+  EXPECT_TRUE(b->lock(key_of(), 1s, {}));
+}
+
+// The first holder keeps extending after its lease was taken over; that must not revive its lease
+// or shorten the new holder's.
+TEST_F(RedisTokenStoreTest, ExtendingNeverRevivesATakenOverLease) {
+  RedisTokenStoreOptions o = options();
+  o.lease_ttl = 300ms;
+  const auto a = store(o);
+  const auto b = store(o);
+  const auto c = store(o);
+  auto r = redis();
+  const std::string lease = sibling_key(record_key(), "lease");
+  auto first = a->lock(key_of(), 1s, {});
+  ASSERT_TRUE(first);
+  ASSERT_EQ(r.integer({"DEL", lease}), 1);
+  auto second = b->lock(key_of(), 1s, {});
+  ASSERT_TRUE(second);
+  const auto owner = r.get(lease);
+  ASSERT_TRUE(owner);
+  // Over this wait both holders' keepers run several times.
+  EXPECT_EQ(error_of([&] { (void)c->lock(key_of(), 1000ms, {}); }).code(), errc::store);
+  EXPECT_EQ(r.get(lease), owner);
+  EXPECT_EQ(error_of([&] { a->save_locked(key_of(), token_of(), *first); }).code(), errc::store);
+  b->save_locked(key_of(), token_of("at-secret-redis-2", "rt-secret-redis-2"), *second);
+  EXPECT_EQ(c->load(key_of())->refresh_token.expose(), "rt-secret-redis-2");
 }
 
 TEST_F(RedisTokenStoreTest, TakenOverLeaseRefusesTheOldHoldersSaveAndSurvivesItsRelease) {
