@@ -15,6 +15,7 @@
 #include <stdlib.h>  // setenv
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -41,11 +42,17 @@ int main(int argc, char** argv) {
   setenv("OIDC_REDIS_KEY", oidc::RedisTokenStore::generate_key().c_str(), /*overwrite=*/0);
   bool ok = true;
 
+  // [client]
   oidc::ClientConfig cfg;
   cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
   cfg.client_id = "svc";
   cfg.client_secret = oidc::Secret("svc-secret");
+  // A renewal (a refresh, and the grant again if the refresh is refused) must end well inside the
+  // lease (RedisTokenStoreOptions::lease_ttl, 15 s), or another replica takes over and redeems the
+  // same refresh token: 2 requests of at most 5 s each.
+  cfg.timeout = std::chrono::seconds(5);
   const oidc::Client client(cfg);
+  // [client]
   const oidc::TokenKey key = client.token_key(oidc::grants::ClientCredentials{}.form());
   auto reports = std::make_shared<std::atomic<int>>(0);
 
@@ -69,6 +76,8 @@ int main(int argc, char** argv) {
 
     oidc::TokenSourceOptions options;
     options.store = store;
+    // The default, longer than lease_ttl: a replica waiting on a dead holder's lease outlives it.
+    options.store_lock_timeout = std::chrono::seconds(30);
     options.on_error = [](const oidc::Error& e) { std::cerr << "token renewal: " << e.what() << "\n"; };
     return client.token_source(oidc::grants::ClientCredentials{}, options);
     // [replica]
@@ -82,7 +91,7 @@ int main(int argc, char** argv) {
   auto second = replica(second_store);  // another replica, started later: finds the saved token
   const std::shared_ptr<const oidc::Token> token = second->token();
   const bool shared = first_store->attached() && second_store->attached();
-  std::cout << (shared ? "shared through Redis: " : "Redis not in use (unreachable or refusing), each replica renewed alone: ")
+  std::cout << (shared ? "shared through Redis: " : "no Redis (unreachable or refusing), each replica alone: ")
             << first->renewals() + second->renewals() << " token request(s) for 2 replicas\n";
   // [fleet]
 
