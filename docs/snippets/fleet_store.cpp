@@ -42,17 +42,11 @@ int main(int argc, char** argv) {
   setenv("OIDC_REDIS_KEY", oidc::RedisTokenStore::generate_key().c_str(), /*overwrite=*/0);
   bool ok = true;
 
-  // [client]
   oidc::ClientConfig cfg;
   cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
   cfg.client_id = "svc";
   cfg.client_secret = oidc::Secret("svc-secret");
-  // A renewal (a refresh, and the grant again if the refresh is refused) must end well inside the
-  // lease (RedisTokenStoreOptions::lease_ttl, 15 s), or another replica takes over and redeems the
-  // same refresh token: 2 requests of at most 5 s each.
-  cfg.timeout = std::chrono::seconds(5);
   const oidc::Client client(cfg);
-  // [client]
   const oidc::TokenKey key = client.token_key(oidc::grants::ClientCredentials{}.form());
   auto reports = std::make_shared<std::atomic<int>>(0);
 
