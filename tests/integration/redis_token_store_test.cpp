@@ -859,6 +859,19 @@ TEST_F(RedisTokenStoreTest, FlushedServerIsAMiss) {
   EXPECT_TRUE(store()->load(key_of()));
 }
 
+// Flushed mid-renewal with no lease taken since: the holder's save is the newest token, kept.
+TEST_F(RedisTokenStoreTest, LeaseHolderSavesAfterAFlushWhenNoLeaseWasTakenSince) {
+  const auto a = store();
+  auto held = a->lock(key_of(), 1s, {});
+  ASSERT_TRUE(held);
+  redis().run({"FLUSHALL"});
+  a->save_locked(key_of(), token_of("at-secret-redis-2", "rt-secret-redis-2"), *held);
+  EXPECT_EQ(store()->load(key_of())->refresh_token.expose(), "rt-secret-redis-2");
+  EXPECT_EQ(hooks->count(), 0u);
+}
+
+// The fencing counter starts again after a flush, but at a random number: a lease taken before the
+// flush never shares its number with one taken after it.
 TEST_F(RedisTokenStoreTest, LeaseTakenBeforeAFlushCannotOverwriteAfterIt) {
   const auto a = store();
   const auto b = store();
