@@ -151,7 +151,7 @@ StoredTokenRead open_token_record(std::string_view value, const TokenKey& key, c
     detail::secure_wipe(plain);
     throw Error(errc::store_mismatch, operation,
                 "the saved record does not open with this store's encryption key (another application's key, "
-                "or a record moved from another token key)");
+                "a record moved from another token key, or a corrupted record)");
   }
   StoredTokenRead read = parse_stored_token(plain, key);
   detail::secure_wipe(plain);
@@ -338,7 +338,10 @@ struct RedisTokenStore::Impl {
       auth.push_back(o.password.expose());
     }
     std::vector<std::string> select = {"SELECT", std::to_string(o.database)};
-    for (const auto* handshake : {&auth, &select}) {
+    // A server that accepts the connection without answering (hung, SIGSTOPped) or that wants a
+    // password we lack shows itself here, not at the first renewal.
+    std::vector<std::string> ping = {"PING"};
+    for (const auto* handshake : {&auth, &select, &ping}) {
       if (handshake->empty() || (handshake == &select && o.database == 0)) continue;
       const Reply reply = command(ctx, *handshake);
       if (!reply || ctx->err) {
@@ -347,8 +350,11 @@ struct RedisTokenStore::Impl {
         return Connected::unreachable;
       }
       if (reply->type == REDIS_REPLY_ERROR) {
-        why = handshake == &auth ? "it refused the credentials (" + reply_code(*reply) + ")"
-                               : "it refused SELECT " + std::to_string(o.database) + " (" + reply_code(*reply) + ")";
+        const std::string code = reply_code(*reply);
+        why = handshake == &auth     ? "it refused the credentials (" + code + ")"
+              : handshake == &select ? "it refused SELECT " + std::to_string(o.database) + " (" + code + ")"
+              : code == "NOAUTH"     ? "it requires a password (NOAUTH), and none is configured"
+                                     : "it refused PING (" + code + ")";
         drop_locked();
         return Connected::refused;
       }
