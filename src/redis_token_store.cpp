@@ -307,7 +307,26 @@ struct RedisTokenStore::Impl {
     }
     if (reattached && o.on_reattach) o.on_reattach();
     if (report && o.on_error) o.on_error(*report);
+    if (result) release_orphans();
     return result;
+  }
+
+  // A lease request that timed out may still have been carried out once the server woke up: a
+  // lease nobody holds, which would stall every replica for lease_ttl. Released (if ours) as soon
+  // as Redis answers again.
+  void orphan(std::string slot, std::string owner_id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (orphans.size() == 64) orphans.erase(orphans.begin());  // bounded through a long outage; leases expire anyway
+    orphans.emplace_back(std::move(slot), std::move(owner_id));
+  }
+  void release_orphans() {
+    std::vector<std::pair<std::string, std::string>> pending;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending.swap(orphans);
+    }
+    for (auto& [slot, owner_id] : pending)
+      if (!run({"EVAL", kRelease, "1", slot + ":lease", owner_id})) orphan(std::move(slot), std::move(owner_id));
   }
 
   enum class Connected { yes, unreachable, refused };
@@ -451,6 +470,7 @@ struct RedisTokenStore::Impl {
   redisContext* ctx = nullptr;
   bool down = false;
   std::chrono::steady_clock::time_point retry_at{};
+  std::vector<std::pair<std::string, std::string>> orphans;  // (slot, owner) of lease requests that timed out
 
   std::mutex local_mutex;
   std::condition_variable local_released;
@@ -607,7 +627,10 @@ std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::
   for (;;) {
     const std::optional<Reply> reply =
         impl_->run({"EVAL", kAcquire, "2", lease->slot + ":lease", lease->slot + ":fence", owner, ttl, start});
-    if (!reply) return lease;  // degraded: this process's lock alone
+    if (!reply) {  // degraded: this process's lock alone
+      impl_->orphan(lease->slot, owner);
+      return lease;
+    }
     if ((*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer > 0) {
       lease->remote = true;
       lease->owner = owner;

@@ -958,3 +958,56 @@ TEST_F(RedisTokenStoreTest, SourcesOnTwoConnectionsShareOneRenewalAndRenewAloneW
                                            alone->access_token.expose(), alone->refresh_token.expose(), kKeyA}));
   EXPECT_TRUE(source_errors.empty());
 }
+
+// Redis frozen (it keeps its data) while a refresh-only source renews alone: the store still holds
+// the login, whose refresh token that renewal redeemed (rotated away). After the thaw, the next
+// renewal must not take or redeem that record (invalid_grant, then a lost login for the fleet): it
+// renews from its own token and saves the result, which a second replica then picks up.
+TEST_F(RedisTokenStoreTest, AfterAnOutageThatKeptTheDataTheSpentRecordIsNotRedeemed) {
+  oidc_testing::LocalProvider provider;
+  const auto a_store = std::shared_ptr<RedisTokenStore>(store());
+  const SavedLogin saved = device_login_into(provider, *a_store, "outage");
+  const auto requests = [&] { return provider.request_count(oidc_testing::LocalProvider::token_path()); };
+  oidc::TokenSourceOptions a;
+  a.store = a_store;
+  a.store_key = saved.key;
+  std::vector<Error> source_errors;
+  a.on_error = [&](const Error& e) { source_errors.push_back(e); };
+  const auto first = saved.client.stored_token_source(a);
+
+  server->freeze();
+  first->invalidate();
+  const auto alone = first->token();  // the lease times out (command_timeout): renewed alone
+  EXPECT_FALSE(alone->access_token.equals(saved.token.access_token.expose()));
+  EXPECT_EQ(requests(), 1u);
+  EXPECT_FALSE(a_store->attached());
+  server->thaw();
+  ASSERT_TRUE(wait_attached(*a_store));
+  {
+    const auto record = a_store->load(saved.key);
+    ASSERT_TRUE(record);
+    EXPECT_TRUE(record->refresh_token.equals(saved.token.refresh_token.expose())) << "the save was skipped";
+  }
+
+  first->invalidate();
+  const auto after = first->token();
+  EXPECT_FALSE(after->access_token.equals(alone->access_token.expose()));
+  EXPECT_FALSE(after->access_token.equals(saved.token.access_token.expose())) << "the stale record was taken";
+  ASSERT_EQ(requests(), 2u);
+  EXPECT_EQ(provider.requests(oidc_testing::LocalProvider::token_path()).back().form_value("refresh_token"),
+            std::optional<std::string>(alone->refresh_token.expose()))
+      << "renewed from its own, newer refresh token";
+  EXPECT_TRUE(provider.rejections().empty());
+  EXPECT_TRUE(source_errors.empty());
+
+  // The fleet shares it again: a second replica starts from the saved record, with no request.
+  oidc::TokenSourceOptions b;
+  b.store = std::shared_ptr<RedisTokenStore>(store());
+  b.store_key = saved.key;
+  const auto second = saved.client.stored_token_source(b);
+  EXPECT_TRUE(second->token()->access_token.equals(after->access_token.expose()));
+  EXPECT_EQ(requests(), 2u);
+  for (const auto& e : hooks->seen())
+    EXPECT_TRUE(oidc_testing::is_clean(e, {saved.token.refresh_token.expose(), alone->refresh_token.expose(),
+                                           after->refresh_token.expose(), kKeyA}));
+}
