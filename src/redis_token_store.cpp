@@ -7,6 +7,7 @@
 #include "oidc/detail/base64.hpp"
 #include "oidc/detail/printable.hpp"
 #include "oidc/detail/url.hpp"
+#include "oidc/file_token_store.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -37,21 +38,11 @@ constexpr std::size_t kNonceSize = 12;
 constexpr std::size_t kTagSize = 16;
 constexpr std::size_t kKeySize = 32;
 
-std::string hex(const unsigned char* data, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 0x0F];
-  }
-  return out;
-}
 
 // The key's slot name: the hash FileTokenStore names its files by, in braces (a Cluster hash tag).
 std::string slot(const std::string& prefix, const TokenKey& key) {
-  const auto digest = sha256(key.canonical());
-  return prefix + "{" + hex(digest.data(), digest.size()) + "}";
+  const std::string file = FileTokenStore::file_name(key);  // "<hex SHA-256>.json"
+  return prefix + "{" + file.substr(0, file.size() - 5) + "}";
 }
 
 // Binds a sealed record to its key: moved under another key, it does not open.
@@ -269,8 +260,7 @@ Reply command(redisContext* ctx, const std::vector<std::string>& args) {
 
 struct RedisTokenStore::Impl {
   explicit Impl(RedisTokenStoreOptions options) : o(std::move(options)) {
-    const std::string id = random_bytes(12);
-    owner = hex(reinterpret_cast<const unsigned char*>(id.data()), id.size());
+    owner = detail::base64url_encode(random_bytes(12));
   }
   ~Impl() {
     if (ctx) redisFree(ctx);

@@ -30,6 +30,7 @@
 #include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "local_provider.hpp"
+#include "store_contract.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/file_token_store.hpp"
@@ -44,6 +45,7 @@ using oidc::FileTokenStoreOptions;
 using oidc::Token;
 using oidc::TokenKey;
 using oidc_testing::error_of;
+using oidc_testing::expect_same;
 namespace fs = std::filesystem;
 
 namespace {
@@ -111,16 +113,6 @@ class FileTokenStoreTest : public ::testing::Test {
   std::vector<Error> warnings;
   std::size_t max_record_size = std::size_t{1} << 20;
 };
-
-void expect_same(const Token& a, const Token& b) {
-  EXPECT_EQ(a.access_token.expose(), b.access_token.expose());
-  EXPECT_EQ(a.refresh_token.expose(), b.refresh_token.expose());
-  EXPECT_EQ(a.token_type, b.token_type);
-  EXPECT_EQ(a.scope, b.scope);
-  EXPECT_EQ(a.expiry, b.expiry);
-  EXPECT_EQ(a.refresh_expiry, b.refresh_expiry);
-  EXPECT_EQ(a.received_at, b.received_at);
-}
 
 // The message names the path and the reason, and never a token.
 void expect_store_refusal(const Error& e, const std::string& path, const std::string& reason) {
@@ -365,37 +357,11 @@ TEST_F(FileTokenStoreTest, LockIsExclusiveAcrossTwoStoresOfOneProcess) {
 }
 
 TEST_F(FileTokenStoreTest, WaitingForTheLockEndsWhenTheHolderReleases) {
-  const auto a = store();
-  const auto b = store();
-  auto held = a->lock(key_of(), 1s, {});
-  std::atomic<bool> got{false};
-  std::thread waiter([&] {
-    auto mine = b->lock(key_of(), 30s, {});
-    got = mine != nullptr;
-  });
-  held.reset();
-  waiter.join();
-  EXPECT_TRUE(got);
+  oidc_testing::expect_waiter_gets_the_lock_on_release(*store(), *store(), key_of());
 }
 
 TEST_F(FileTokenStoreTest, WaitingForTheLockHonoursCancel) {
-  const auto a = store();
-  const auto b = store();
-  auto held = a->lock(key_of(), 1s, {});
-  oidc::CancelToken cancel;
-  std::optional<Error> seen;
-  const auto started = std::chrono::steady_clock::now();
-  std::thread waiter([&] { seen = error_of([&] { (void)b->lock(key_of(), 60s, cancel); }); });
-  cancel.cancel();
-  waiter.join();
-  ASSERT_TRUE(seen);
-  EXPECT_EQ(seen->code(), errc::cancelled);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
-  // Already cancelled: fails at once rather than waiting.
-  EXPECT_EQ(error_of([&] { (void)b->lock(key_of(), 60s, cancel); }).code(), errc::cancelled);
-  // ...but a free lock is still taken (cancel only ends a wait).
-  held.reset();
-  EXPECT_TRUE(b->lock(key_of(), 60s, cancel));
+  oidc_testing::expect_lock_wait_honours_cancel(*store(), *store(), key_of());
 }
 
 TEST_F(FileTokenStoreTest, LockIsExclusiveAcrossProcesses) {
@@ -541,30 +507,8 @@ Racer spawn_racer(const std::vector<std::string>& args) {
   return r;
 }
 
-// A device login against `provider`, saved to `store` under `subject` as `oidc-token login` saves
-// one (a clock at the real time: the racers use it); the provider's request log starts empty after.
-struct SavedLogin {
-  oidc::Client client;
-  Token token;
-  TokenKey key;
-};
-SavedLogin save_device_login(oidc_testing::LocalProvider& provider, FileTokenStore& store, const std::string& subject) {
-  oidc::ClientConfig c;
-  c.device_authorization_endpoint = provider.device_endpoint();
-  c.token_endpoint = provider.token_endpoint();
-  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
-  c.transport = oidc::make_curl_transport();
-  c.clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
-  oidc::Client client(c);
-  provider.auto_approve_after_polls(0);
-  Token login = client.poll_device_token(client.device_authorization());
-  TokenKey key = client.token_key();
-  key.grant = oidc::grants::DeviceCode::grant_type;
-  key.subject = subject;
-  store.save(key, login);
-  provider.clear_requests();
-  return {std::move(client), std::move(login), std::move(key)};
-}
+using oidc_testing::save_device_login;
+using oidc_testing::SavedLogin;
 
 std::string read_line(FILE* f) {
   std::string line;

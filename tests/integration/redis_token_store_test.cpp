@@ -25,6 +25,7 @@
 #include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "local_provider.hpp"
+#include "store_contract.hpp"
 #include "message_hygiene.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -42,6 +43,7 @@ using oidc::Secret;
 using oidc::Token;
 using oidc::TokenKey;
 using oidc_testing::error_of;
+using oidc_testing::expect_same;
 using oidc_testing::RedisClient;
 using oidc_testing::RedisServer;
 
@@ -72,16 +74,6 @@ Token token_of(std::string access = kAccess, std::string refresh = kRefresh) {
   t.expiry = t.received_at + 300s;
   t.refresh_expiry = t.received_at + 1800s;
   return t;
-}
-
-void expect_same(const Token& a, const Token& b) {
-  EXPECT_EQ(a.access_token.expose(), b.access_token.expose());
-  EXPECT_EQ(a.refresh_token.expose(), b.refresh_token.expose());
-  EXPECT_EQ(a.token_type, b.token_type);
-  EXPECT_EQ(a.scope, b.scope);
-  EXPECT_EQ(a.expiry, b.expiry);
-  EXPECT_EQ(a.refresh_expiry, b.refresh_expiry);
-  EXPECT_EQ(a.received_at, b.received_at);
 }
 
 // `<prefix>{hash}:token` -> `<prefix>{hash}:<what>`.
@@ -586,34 +578,11 @@ TEST_F(RedisTokenStoreTest, LeaseIsExclusiveAcrossTwoConnections) {
 }
 
 TEST_F(RedisTokenStoreTest, WaiterGetsTheLeaseWhenTheHolderReleases) {
-  const auto a = store();
-  const auto b = store();
-  auto held = a->lock(key_of(), 1s, {});
-  std::atomic<bool> got{false};
-  std::thread waiter([&] {
-    auto mine = b->lock(key_of(), 30s, {});
-    got = mine != nullptr;
-  });
-  held.reset();
-  waiter.join();
-  EXPECT_TRUE(got);
+  oidc_testing::expect_waiter_gets_the_lock_on_release(*store(), *store(), key_of());
 }
 
 TEST_F(RedisTokenStoreTest, WaitingForTheLeaseHonoursCancel) {
-  const auto a = store();
-  const auto b = store();
-  auto held = a->lock(key_of(), 1s, {});
-  oidc::CancelToken cancel;
-  std::optional<Error> seen;
-  const auto started = Clock::now();
-  std::thread waiter([&] { seen = error_of([&] { (void)b->lock(key_of(), 60s, cancel); }); });
-  cancel.cancel();
-  waiter.join();
-  ASSERT_TRUE(seen);
-  EXPECT_EQ(seen->code(), errc::cancelled) << seen->what();
-  EXPECT_LT(Clock::now() - started, 30s);
-  held.reset();
-  EXPECT_TRUE(b->lock(key_of(), 1s, {}));
+  oidc_testing::expect_lock_wait_honours_cancel(*store(), *store(), key_of());
 }
 
 // A holder that died stops extending its lease: the others get it within lease_ttl. The holder is
@@ -887,41 +856,11 @@ TEST_F(RedisTokenStoreTest, LeaseTakenBeforeAFlushCannotOverwriteAfterIt) {
 
 // ---- Token sources on the store, against the embedded provider (rotating single-use refresh tokens)
 
-namespace {
-
-// A device login against `provider`, saved to `store` under `subject`; the provider's request log
-// starts empty after.
-struct SavedLogin {
-  oidc::Client client;
-  Token token;
-  TokenKey key;
-};
-SavedLogin device_login_into(oidc_testing::LocalProvider& provider, oidc::TokenStore& store,
-                             const std::string& subject) {
-  oidc::ClientConfig c;
-  c.device_authorization_endpoint = provider.device_endpoint();
-  c.token_endpoint = provider.token_endpoint();
-  c.client_id = oidc_testing::LocalProvider::kDeviceClientId;
-  c.transport = oidc::make_curl_transport();
-  c.clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
-  oidc::Client client(c);
-  provider.auto_approve_after_polls(0);
-  Token login = client.poll_device_token(client.device_authorization());
-  TokenKey key = client.token_key();
-  key.grant = oidc::grants::DeviceCode::grant_type;
-  key.subject = subject;
-  store.save(key, login);
-  provider.clear_requests();
-  return {std::move(client), std::move(login), std::move(key)};
-}
-
-}  // namespace
-
 TEST_F(RedisTokenStoreTest, SourcesOnTwoConnectionsShareOneRenewalAndRenewAloneWhenRedisIsDown) {
   oidc_testing::LocalProvider provider;
   const auto a_store = std::shared_ptr<RedisTokenStore>(store());
   const auto b_store = std::shared_ptr<RedisTokenStore>(store());
-  const SavedLogin saved = device_login_into(provider, *a_store, "fleet");
+  const oidc_testing::SavedLogin saved = oidc_testing::save_device_login(provider, *a_store, "fleet");
   const auto requests = [&] { return provider.request_count(oidc_testing::LocalProvider::token_path()); };
 
   oidc::TokenSourceOptions a, b;
@@ -966,7 +905,7 @@ TEST_F(RedisTokenStoreTest, SourcesOnTwoConnectionsShareOneRenewalAndRenewAloneW
 TEST_F(RedisTokenStoreTest, AfterAnOutageThatKeptTheDataTheSpentRecordIsNotRedeemed) {
   oidc_testing::LocalProvider provider;
   const auto a_store = std::shared_ptr<RedisTokenStore>(store());
-  const SavedLogin saved = device_login_into(provider, *a_store, "outage");
+  const oidc_testing::SavedLogin saved = oidc_testing::save_device_login(provider, *a_store, "outage");
   const auto requests = [&] { return provider.request_count(oidc_testing::LocalProvider::token_path()); };
   oidc::TokenSourceOptions a;
   a.store = a_store;
