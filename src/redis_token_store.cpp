@@ -218,6 +218,12 @@ constexpr const char* kFencedSave =
     "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1";
 // A save outside a lease (a login) is the newest token: it moves the fence on, so that a lease
 // taken before it cannot overwrite it.
+// The save of a renewal under a lock taken while Redis was unreachable (no lease, no fence): it
+// leaves the record to a live lease's holder, whose save comes next; else it is a save().
+constexpr const char* kUnfencedSave =
+    "if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end "
+    "redis.call('SET', KEYS[2], ARGV[3], 'NX') redis.call('INCR', KEYS[2]) "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
 constexpr const char* kSave =
     "redis.call('SET', KEYS[2], ARGV[3], 'NX') redis.call('INCR', KEYS[2]) "
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
@@ -590,9 +596,12 @@ void RedisTokenStore::save_locked(const TokenKey& key, const Token& token, const
   const auto* lease = dynamic_cast<const Impl::Lease*>(&held);
   if (!lease || lease->impl != impl_)
     throw Error(errc::config, "saving a renewed token", "the lock is not one of this store's");
-  // A lease taken while Redis was unreachable has no fence: the save is then the newest token.
-  if (!lease->remote) return save(key, token);
   const std::string& s = lease->slot;
+  if (!lease->remote) {
+    impl_->run({"EVAL", kUnfencedSave, "3", s + ":token", s + ":fence", s + ":lease",
+                seal_token_record(key, token, impl_->o.encryption_key), impl_->ttl_ms(token), Impl::fence_start()});
+    return;
+  }
   const std::optional<Reply> reply =
       impl_->run({"EVAL", kFencedSave, "2", s + ":token", s + ":fence", lease->fence,
                   seal_token_record(key, token, impl_->o.encryption_key), impl_->ttl_ms(token)});

@@ -138,7 +138,9 @@ class OIDC_API RedisTokenStore final : public TokenStore {
   /// taken before it cannot overwrite it. Skipped while Redis is unreachable.
   void save(const TokenKey& key, const Token& token) override;
   /// TokenStore::save_locked: written only if \p held's lease is still the newest
-  /// (errc::store otherwise: another replica took over and saved a newer token).
+  /// (errc::store otherwise: another replica took over and saved a newer token). Under a lock taken
+  /// while Redis was unreachable (no lease): written unless another replica holds a live lease,
+  /// whose save comes next; skipped while Redis is still unreachable.
   void save_locked(const TokenKey& key, const Token& token, const TokenStoreLock& held) override;
   /// TokenStore::remove: deletes the record (its lease and fence stay).
   void remove(const TokenKey& key) override;
