@@ -69,7 +69,7 @@ struct RedisTokenStoreOptions {
   /// Store records unencrypted: without a key, the constructor refuses (errc::config) unless this
   /// says that is meant. Anyone who can read the server then reads refresh tokens.
   bool plaintext = false;
-  std::chrono::milliseconds connect_timeout{250};  ///< Connecting (and AUTH, SELECT) takes at most this.
+  std::chrono::milliseconds connect_timeout{250};  ///< Connecting, and each of AUTH, SELECT and PING, takes at most this.
   std::chrono::milliseconds command_timeout{250};  ///< Each command's reply takes at most this.
   /// While Redis is unreachable, how long the store leaves it alone before trying it again.
   std::chrono::milliseconds retry_interval{1000};
