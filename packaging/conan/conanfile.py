@@ -23,6 +23,7 @@ CMAKE_OPTIONS = {
     "with_curl": "OIDC_WITH_CURL",
     "with_openssl": "OIDC_WITH_OPENSSL",
     "with_loopback": "OIDC_WITH_LOOPBACK",
+    "with_redis": "OIDC_WITH_REDIS",
 }
 
 
@@ -41,6 +42,7 @@ class OidcConan(ConanFile):
         "with_curl": [True, False],
         "with_openssl": [True, False],
         "with_loopback": [True, False],
+        "with_redis": [True, False],
     }
     default_options = {
         "shared": False,
@@ -49,6 +51,8 @@ class OidcConan(ConanFile):
         "with_openssl": True,
         # Off by default, as in the vcpkg port: it brings cpp-httplib (and its OpenSSL/zlib/brotli).
         "with_loopback": False,
+        # Off by default, as in the vcpkg port: the Redis token store brings hiredis.
+        "with_redis": False,
     }
 
     def _project_root(self):
@@ -86,9 +90,13 @@ class OidcConan(ConanFile):
             self.requires("openssl/[>=3 <4]")
         if self.options.with_loopback:
             self.requires("cpp-httplib/[>=0.11 <1]")
+        if self.options.with_redis:
+            self.requires("hiredis/[>=0.14 <2]")
 
     def validate(self):
         check_min_cppstd(self, 17)
+        if self.options.with_redis and not self.options.with_openssl:
+            raise ConanInvalidConfiguration("with_redis needs with_openssl (records are sealed with AES-256-GCM)")
 
     def generate(self):
         tc = CMakeToolchain(self)  # sets BUILD_SHARED_LIBS from the shared option

@@ -30,6 +30,7 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     curl     OIDC_WITH_CURL
     openssl  OIDC_WITH_OPENSSL
     loopback OIDC_WITH_LOOPBACK
+    redis    OIDC_WITH_REDIS
 )
 
 vcpkg_cmake_configure(
