@@ -22,12 +22,13 @@ if [[ $# -gt 0 && "$1" =~ ^(demo|test|bench)$ ]]; then
   shift
 fi
 
-packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libqrencode-dev libhiredis-dev)
+packages=(cmake g++ make ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libqrencode-dev)
 case "$profile" in
   # clang and libclang-rt-14-dev (its ASan/UBSan/libFuzzer runtimes, libclang_rt.*): the asan and
   # fuzz stages of scripts/test.sh; doxygen: the API reference check (scripts/check-docs.sh); libboost-dev: docs/snippets/transport_beast.cpp (Boost.Beast).
-  # redis-server: the Redis token store's tests and benchmark start their own on loopback (never the service).
-  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl clang libclang-rt-14-dev doxygen libboost-dev redis-server) ;;
+  # libhiredis-dev, redis-server: the Redis token store (OIDC_WITH_REDIS, on when hiredis is found) and its
+  # tests and benchmark, which start their own redis-server on loopback (never the service).
+  test | bench) packages+=(libgtest-dev libgmock-dev libbenchmark-dev openssl clang libclang-rt-14-dev doxygen libboost-dev libhiredis-dev redis-server) ;;
 esac
 # ThreadSanitizer with g++ needs libtsan2, which g++ already pulls in (g++-12 -> libgcc-12-dev).
 packages+=("$@")

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -75,8 +76,6 @@ StoredTokenRead absent(const std::string& why) {
 
 }  // namespace
 
-namespace detail {
-
 std::string seal_token_record(const TokenKey& key, const Token& token, const std::optional<Secret>& aes_key) {
   std::string plain = serialize_stored_token(key, token);
   if (!aes_key) return plain;
@@ -99,11 +98,11 @@ std::string seal_token_record(const TokenKey& key, const Token& token, const std
                         static_cast<int>(plain.size())) == 1 &&
       (total = n, EVP_EncryptFinal_ex(ctx.get(), out + total, &n) == 1) &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize), out + plain.size()) == 1;
-  secure_wipe(plain);
+  detail::secure_wipe(plain);
   if (!ok) throw Error(errc::store, kOperation, "sealing the record failed (OpenSSL AES-256-GCM)");
-  return std::string(kSealedPrefix) + base64url_encode(sealed);
+  return std::string(kSealedPrefix) + detail::base64url_encode(sealed);
 #else
-  secure_wipe(plain);
+  detail::secure_wipe(plain);
   no_crypto();
 #endif
 }
@@ -127,7 +126,7 @@ StoredTokenRead open_token_record(std::string_view value, const TokenKey& key, c
                   "without an encryption key?)");
     return absent("the saved record is not a sealed oidc-token record");
   }
-  std::optional<std::string> raw = base64url_decode_strict(value.substr(kSealedPrefix.size()));
+  std::optional<std::string> raw = detail::base64url_decode_strict(value.substr(kSealedPrefix.size()));
   if (!raw) return absent("the sealed record is not base64url");
   if (raw->size() < kNonceSize + kTagSize) return absent("the sealed record is truncated");
 #ifdef OIDC_WITH_OPENSSL
@@ -147,22 +146,20 @@ StoredTokenRead open_token_record(std::string_view value, const TokenKey& key, c
       EVP_DecryptUpdate(ctx.get(), out, &n, in + kNonceSize, static_cast<int>(length)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag.data()) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), out + n, &n) == 1;
-  secure_wipe(*raw);
+  detail::secure_wipe(*raw);
   if (!ok) {
-    secure_wipe(plain);
+    detail::secure_wipe(plain);
     throw Error(errc::store_mismatch, operation,
                 "the saved record does not open with this store's encryption key (another application's key, "
                 "or a record moved from another token key)");
   }
   StoredTokenRead read = parse_stored_token(plain, key);
-  secure_wipe(plain);
+  detail::secure_wipe(plain);
   return read;
 #else
   no_crypto();
 #endif
 }
-
-}  // namespace detail
 
 Secret RedisTokenStore::decode_key(std::string_view text) {
   std::optional<std::string> raw;
@@ -215,6 +212,10 @@ constexpr const char* kAcquire =
 // Release only our own lease: an expired one may be another replica's by now.
 constexpr const char* kRelease =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+// Keep our own lease alive while the renewal runs (a live holder is never taken over however long
+// its token request takes; a dead one stops extending and loses the lease after lease_ttl).
+constexpr const char* kExtend =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 // A renewal's save: refused once another lease was taken (the fence moved on).
 constexpr const char* kFencedSave =
     "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end "
@@ -243,6 +244,18 @@ std::string reply_code(const redisReply& r) {
   std::string_view s(r.str ? r.str : "", r.str ? r.len : 0);
   s = s.substr(0, std::min<std::size_t>(s.find(' '), 32));
   return detail::printable(s, 32);
+}
+
+// One command on \p ctx; null on a transport failure (then ctx->err says which).
+Reply command(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return Reply(static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data())),
+               freeReplyObject);
 }
 
 }  // namespace
@@ -274,15 +287,7 @@ struct RedisTokenStore::Impl {
         }
       }
       if (ctx) {
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        for (const auto& a : args) {
-          argv.push_back(a.data());
-          lens.push_back(a.size());
-        }
-        Reply reply(static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(),
-                                                              lens.data())),
-                    freeReplyObject);
+        Reply reply = command(ctx, args);
         if (!reply || ctx->err) {
           // A timeout is an I/O error too ("Resource temporarily unavailable").
           report = fail_locked("no answer to " + args.front() + " (" + detail::printable(ctx->errstr, 120) + ")");
@@ -315,30 +320,28 @@ struct RedisTokenStore::Impl {
     redisSetTimeout(ctx, connect_timeout);
     if (o.unix_socket.empty()) redisEnableKeepAlive(ctx);
     std::vector<std::string> auth;
+    struct Wipe {  // the copy of the password in the AUTH command
+      std::vector<std::string>& words;
+      ~Wipe() {
+        for (auto& w : words) detail::secure_wipe(w);
+      }
+    } wipe{auth};
     if (!o.password.empty()) {
       auth = {"AUTH"};
       if (!o.username.empty()) auth.push_back(o.username);
       auth.push_back(o.password.expose());
     }
     std::vector<std::string> select = {"SELECT", std::to_string(o.database)};
-    for (const auto* command : {&auth, &select}) {
-      if (command->empty() || (command == &select && o.database == 0)) continue;
-      std::vector<const char*> argv;
-      std::vector<size_t> lens;
-      for (const auto& a : *command) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      Reply reply(static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(),
-                                                            lens.data())),
-                  freeReplyObject);
+    for (const auto* handshake : {&auth, &select}) {
+      if (handshake->empty() || (handshake == &select && o.database == 0)) continue;
+      const Reply reply = command(ctx, *handshake);
       if (!reply || ctx->err) {
-        why = "no answer to " + command->front() + " within connect_timeout";
+        why = "no answer to " + handshake->front() + " within connect_timeout";
         drop_locked();
         return Connected::unreachable;
       }
       if (reply->type == REDIS_REPLY_ERROR) {
-        why = command == &auth ? "it refused the credentials (" + reply_code(*reply) + ")"
+        why = handshake == &auth ? "it refused the credentials (" + reply_code(*reply) + ")"
                                : "it refused SELECT " + std::to_string(o.database) + " (" + reply_code(*reply) + ")";
         drop_locked();
         return Connected::refused;
@@ -390,6 +393,23 @@ struct RedisTokenStore::Impl {
     local_released.notify_all();
   }
 
+  // Opens a record with the key, else with a previous one (a record sealed before a key rotation).
+  [[nodiscard]] StoredTokenRead open(std::string_view value, const TokenKey& key) const {
+    try {
+      return open_token_record(value, key, o.encryption_key);
+    } catch (const Error& e) {
+      if (e.code() != errc::store_mismatch || !o.encryption_key || value.substr(0, kSealedPrefix.size()) != kSealedPrefix)
+        throw;
+      for (const Secret& previous : o.previous_keys) {
+        try {
+          return open_token_record(value, key, previous);
+        } catch (const Error&) {  // not this one either
+        }
+      }
+      throw;
+    }
+  }
+
   std::string next_owner() { return owner + ":" + std::to_string(++leases); }
 
   // A record's lifetime in Redis: the token's remaining life, its refresh token's when it has one.
@@ -423,6 +443,14 @@ struct RedisTokenStore::Impl {
 struct RedisTokenStore::Impl::Lease final : TokenStoreLock {
   Lease(std::shared_ptr<Impl> i, std::string s) : impl(std::move(i)), slot(std::move(s)) {}
   ~Lease() override {
+    if (keeper.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(keeper_mutex);
+        released = true;
+      }
+      keeper_wake.notify_all();
+      keeper.join();
+    }
     if (remote) {
       try {
         impl->run({"EVAL", kRelease, "1", slot + ":lease", owner});
@@ -434,12 +462,36 @@ struct RedisTokenStore::Impl::Lease final : TokenStoreLock {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
+  // Extends the lease every third of lease_ttl until released; stops when the lease is lost (taken
+  // over, or flushed), as extending someone else's would defeat the fence.
+  void keep_alive() {
+    const auto every = std::max(std::chrono::milliseconds(1), impl->o.lease_ttl / 3);
+    const std::string ttl = std::to_string(impl->o.lease_ttl.count());
+    try {
+      keeper = std::thread([this, every, ttl] {
+      std::unique_lock<std::mutex> lock(keeper_mutex);
+      while (!keeper_wake.wait_for(lock, every, [this] { return released; })) {
+        lock.unlock();
+        const std::optional<Reply> reply = impl->run({"EVAL", kExtend, "1", slot + ":lease", owner, ttl});
+        lock.lock();
+        if (reply && (*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer == 0) return;
+      }
+      });
+    } catch (const std::system_error&) {
+      // No thread to spare: the lease then lasts lease_ttl, as a holder's that died would.
+    }
+  }
+
   std::shared_ptr<Impl> impl;
   std::string slot;  // "<prefix>{<hash>}"
   bool local = false;
   bool remote = false;
   std::string owner;
   std::string fence;
+  std::thread keeper;
+  std::mutex keeper_mutex;
+  std::condition_variable keeper_wake;
+  bool released = false;
 };
 
 RedisTokenStore::RedisTokenStore(RedisTokenStoreOptions options) {
@@ -448,6 +500,9 @@ RedisTokenStore::RedisTokenStore(RedisTokenStoreOptions options) {
                 "no encryption_key: records hold refresh tokens; set one (RedisTokenStore::generate_key()), or set "
                 "plaintext to store them unencrypted");
   if (options.encryption_key) check_aes_key(*options.encryption_key);
+  for (const Secret& previous : options.previous_keys) check_aes_key(previous);
+  if (!options.previous_keys.empty() && !options.encryption_key)
+    throw Error(errc::config, kOperation, "previous_keys without an encryption_key");
   if (options.prefix.empty() ||
       !std::all_of(options.prefix.begin(), options.prefix.end(),
                    [](char c) { return c > ' ' && c < 0x7F && c != '{' && c != '}'; }))
@@ -490,14 +545,14 @@ std::optional<Token> RedisTokenStore::load(const TokenKey& key) {
       value.size() > impl_->o.max_record_size
           ? StoredTokenRead{std::nullopt, Error(errc::parse, "reading a saved token",
                                                 "the saved record is larger than max_record_size")}
-          : detail::open_token_record(value, key, impl_->o.encryption_key);
+          : impl_->open(value, key);
   if (read.warning && impl_->o.on_error) impl_->o.on_error(*read.warning);
   return std::move(read.token);
 }
 
 void RedisTokenStore::save(const TokenKey& key, const Token& token) {
   const std::string s = slot(impl_->o.prefix, key);
-  impl_->run({"EVAL", kSave, "2", s + ":token", s + ":fence", detail::seal_token_record(key, token, impl_->o.encryption_key),
+  impl_->run({"EVAL", kSave, "2", s + ":token", s + ":fence", seal_token_record(key, token, impl_->o.encryption_key),
               impl_->ttl_ms(token)});
 }
 
@@ -510,7 +565,7 @@ void RedisTokenStore::save_locked(const TokenKey& key, const Token& token, const
   const std::string& s = lease->slot;
   const std::optional<Reply> reply =
       impl_->run({"EVAL", kFencedSave, "2", s + ":token", s + ":fence", lease->fence,
-                  detail::seal_token_record(key, token, impl_->o.encryption_key), impl_->ttl_ms(token)});
+                  seal_token_record(key, token, impl_->o.encryption_key), impl_->ttl_ms(token)});
   if (reply && (*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer == 0)
     throw Error(errc::store, "saving a renewed token",
                 "refused: this replica's renewal lease expired and another replica took it over (fencing token " +
@@ -536,6 +591,7 @@ std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::
       lease->remote = true;
       lease->owner = owner;
       lease->fence = std::to_string((*reply)->integer);
+      lease->keep_alive();
       return lease;
     }
     const auto now = std::chrono::steady_clock::now();

@@ -9,14 +9,15 @@
 ///
 /// - Records are TokenStore records (serialize_stored_token()) sealed with AES-256-GCM under the
 ///   application's key, the TokenKey bound in as associated data; a store without a key is an
-///   explicit choice (RedisTokenStoreOptions::plaintext). Each expires with the token: Redis `PX`
+///   explicit choice (RedisTokenStoreOptions::plaintext); seal_token_record() has the format. Each expires with the token: Redis `PX`
 ///   is the token's remaining life (its refresh token's when it has one).
 /// - Keys: `<prefix>{<hex SHA-256 of TokenKey::canonical()>}:token`, `:lease` and `:fence`, the
 ///   hash FileTokenStore names its files by; the braces keep a key's three entries in one slot of
 ///   a Redis Cluster.
 /// - lock() is a lease: `SET <lease> <owner> NX PX lease_ttl` and an increment of `<fence>`, in one
-///   script; the others poll it until released or expired (a holder that died loses it after
-///   lease_ttl). save_locked() writes only while `<fence>` still holds the lease's number, so a
+///   script; the others poll it until released or expired. Its holder extends it every third of
+///   lease_ttl while it renews, so a slow token request is never taken over, and a holder that died
+///   (or lost Redis) loses it within lease_ttl. save_locked() writes only while `<fence>` still holds the lease's number, so a
 ///   replica whose lease expired and was taken over never overwrites the newer rotated token.
 /// - Redis down, slow or flushed is a cache miss, never a failure: every command is bounded by
 ///   command_timeout; an unreachable Redis is reported once through on_error, then left alone for
@@ -29,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "oidc/cancel.hpp"
 #include "oidc/error.hpp"
@@ -41,7 +43,9 @@ namespace oidc {
 
 /// Where the Redis server is, how records are sealed, and how long anything may take.
 struct RedisTokenStoreOptions {
-  std::string host = "127.0.0.1";  ///< The server's host name or address (TCP).
+  /// The server's address or host name (TCP). A name is resolved by the system's resolver, whose
+  /// time connect_timeout does not bound: prefer an address.
+  std::string host = "127.0.0.1";
   int port = 6379;                 ///< The server's port (TCP).
   /// A Unix domain socket path; when set, host and port are not used.
   std::string unix_socket{};
@@ -58,6 +62,10 @@ struct RedisTokenStoreOptions {
   /// The AES-256-GCM key: 32 bytes (decode_key() reads them from base64). Every replica of the
   /// application has the same one; a record sealed with another is errc::store_mismatch.
   std::optional<Secret> encryption_key{};
+  /// Keys that open records but never seal them: rotating the key without a gap is deploying
+  /// {new key, previous: old} everywhere, then dropping the old one once every record was
+  /// rewritten (records are rewritten at each renewal, and expire). 32 bytes each.
+  std::vector<Secret> previous_keys{};
   /// Store records unencrypted: without a key, the constructor refuses (errc::config) unless this
   /// says that is meant. Anyone who can read the server then reads refresh tokens.
   bool plaintext = false;
@@ -65,9 +73,10 @@ struct RedisTokenStoreOptions {
   std::chrono::milliseconds command_timeout{250};  ///< Each command's reply takes at most this.
   /// While Redis is unreachable, how long the store leaves it alone before trying it again.
   std::chrono::milliseconds retry_interval{1000};
-  /// How long a lease lasts when its holder neither saves nor releases it (died, hung): longer than
-  /// a renewal takes (the token request's own timeout), shorter than a caller will wait.
-  std::chrono::milliseconds lease_ttl{15000};
+  /// How long a lease outlives a holder that stopped extending it (died, or cut off from Redis): the
+  /// others wait that long for a dead holder, so keep it shorter than
+  /// TokenSourceOptions::store_lock_timeout. A live holder extends it every third of it.
+  std::chrono::milliseconds lease_ttl{10000};
   /// How often a replica waiting for another's lease looks again (jittered by up to a half).
   std::chrono::milliseconds poll_interval{10};
   /// Record lifetime when the token says nothing: no expiry, or a refresh token of unknown life.
@@ -81,18 +90,21 @@ struct RedisTokenStoreOptions {
   std::function<void()> on_reattach{};
 };
 
-namespace detail {
-// The sealed record RedisTokenStore keeps (a detail: its tests and fuzz harness call these):
-// "oidc-sealed/1." + base64url(12-byte nonce | AES-256-GCM ciphertext | 16-byte tag) of
-// serialize_stored_token(), with "oidc-redis-record/1\n" + TokenKey::canonical() as associated
-// data, so a record moved under another key does not open. Without a key: the record as is.
+/// The record RedisTokenStore keeps, for tools that read or write a store's records (and its
+/// tests): the text "oidc-sealed/1." and the base64url of a 12-byte nonce, the AES-256-GCM ciphertext of
+/// serialize_stored_token() and the 16-byte tag; the associated data is "oidc-redis-record/1", a
+/// newline and TokenKey::canonical(), so a record moved under another key does not open. Without
+/// \p aes_key: the record as is.
+/// It holds credentials (sealed, it is as safe as the key).
+/// \throws oidc::Error errc::config for a key not of 32 bytes or a build without OpenSSL.
 OIDC_API std::string seal_token_record(const TokenKey& key, const Token& token, const std::optional<Secret>& aes_key);
-// Opens what seal_token_record() wrote: a corrupt record is absent with a warning (errc::parse);
-// one sealed with another key, sealed when \p aes_key is empty or unsealed when it is not is
-// errc::store_mismatch (thrown), as is parse_stored_token()'s mismatch. Never quotes the record.
+/// Opens what seal_token_record() wrote, never quoting it. A corrupt record is absent with a
+/// warning (errc::parse in StoredTokenRead::warning).
+/// \throws oidc::Error errc::store_mismatch for a record sealed with another key, sealed when
+///         \p aes_key is empty, unsealed when it is not, or bound to another TokenKey
+///         (parse_stored_token()); errc::config as seal_token_record().
 OIDC_API StoredTokenRead open_token_record(std::string_view value, const TokenKey& key,
                                            const std::optional<Secret>& aes_key);
-}  // namespace detail
 
 /// A TokenStore on a Redis server shared by processes and hosts (see the file's description).
 /// Safe for concurrent use; one connection, taken by one command at a time.
@@ -113,7 +125,7 @@ class OIDC_API RedisTokenStore final : public TokenStore {
   /// A key for RedisTokenStoreOptions::encryption_key from its base64 or base64url text (43 or 44
   /// characters). \throws oidc::Error errc::config unless it decodes to 32 bytes.
   static Secret decode_key(std::string_view base64);
-  /// A new random key (CSPRNG), as base64: what `oidc-token` and docs/fleet.md hand operators.
+  /// A new random key (CSPRNG) as base64, for decode_key(); `openssl rand -base64 32` makes one too.
   static std::string generate_key();
   /// The Redis key of \p key's record under \p prefix: `<prefix>{<hex SHA-256>}:token`.
   [[nodiscard]] static std::string record_key(const std::string& prefix, const TokenKey& key);
