@@ -245,4 +245,45 @@ TEST_F(RedisFleetTest, RedisStoppedAndRestartedMidRunEachRenewsAloneWarnsOnceAnd
   EXPECT_TRUE(provider.rejections().empty()) << provider.rejections().front().error;
 }
 
+// Two replicas in one process, to order what the outage test above leaves to chance: B locked
+// while Redis was down (an in-process lock, no fence) and saves after Redis is back, while A holds
+// a live lease. A's lease never expired, so its save must not be refused (a refusal means "your
+// lease expired and another replica took over", and is a second warning for one outage).
+TEST_F(RedisFleetTest, ASaveUnderALockTakenWhileRedisWasDownLeavesALiveLeaseItsSave) {
+  std::vector<oidc::Error> b_errors;
+  oidc::RedisTokenStoreOptions o;
+  o.port = redis.port();
+  o.prefix = kPrefix;
+  o.encryption_key = RedisTokenStore::decode_key(aes_key);
+  o.retry_interval = 1ms;  // B tries Redis again on its next command once it is back
+  o.on_error = [&](const oidc::Error& e) { b_errors.push_back(e); };
+  RedisTokenStore b(o);
+  const TokenKey key{"", provider.token_endpoint(), "svc", "client_credentials", "", "", ""};
+  const auto token_of = [](const std::string& access) {
+    Token t;
+    t.access_token = access;
+    t.token_type = "Bearer";
+    t.received_at = std::chrono::system_clock::now();
+    t.expiry = t.received_at + 300s;
+    return t;
+  };
+
+  redis.stop();
+  const auto b_lock = b.lock(key, 5s, {});  // degraded: this process's lock alone
+  ASSERT_TRUE(b_lock);
+  EXPECT_FALSE(b.attached());
+  ASSERT_EQ(b_errors.size(), 1u);
+  redis.start();
+
+  const auto a = store();
+  const auto a_lease = a->lock(key, 5s, {});
+  ASSERT_TRUE(a_lease);
+  b.save_locked(key, token_of("renewed-alone-by-b"), *b_lock);
+  EXPECT_NO_THROW(a->save_locked(key, token_of("renewed-by-a"), *a_lease)) << "A's live lease was refused its save";
+  const auto saved = a->load(key);
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->access_token.expose(), "renewed-by-a");
+  EXPECT_EQ(b_errors.size(), 1u) << "B warned again: " << b_errors.back().what();
+}
+
 }  // namespace
