@@ -50,8 +50,11 @@ struct Fleet {
                                    prefix, aes_key, "client_id=" + std::string(LocalProvider::kServiceClientId),
                                    "client_secret=" + std::string(LocalProvider::kServiceClientSecret)}};
 
+  // This process's store. A command to a frozen Redis waits command_timeout: 1 s here, so that a
+  // hit that went to Redis stands far out of any scheduling delay of a loaded machine.
   std::shared_ptr<oidc::RedisTokenStore> store() const {
     oidc::RedisTokenStoreOptions o;
+    o.command_timeout = std::chrono::milliseconds(1000);
     o.port = redis.port();
     o.prefix = prefix;
     o.encryption_key = oidc::RedisTokenStore::decode_key(aes_key);
@@ -132,6 +135,14 @@ void BM_FleetExpiry(benchmark::State& state) {
 }
 BENCHMARK(BM_FleetExpiry)->UseManualTime()->Iterations(10)->Unit(benchmark::kMillisecond);
 
+// The baseline: one client-credentials request to the embedded provider, as one process renewing
+// alone makes it.
+void BM_TokenRequest(benchmark::State& state) {
+  const oidc::Client client(fleet().client_config());
+  for (auto _ : state) benchmark::DoNotOptimize(client.client_credentials());
+}
+BENCHMARK(BM_TokenRequest)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly()->Unit(benchmark::kMicrosecond);
+
 // A cache hit that goes to Redis: one GET of a present record, opened (AES-256-GCM) and parsed.
 void BM_RedisStoreLoadHit(benchmark::State& state) {
   Fleet& f = fleet();
@@ -154,7 +165,7 @@ double g_frozen_slowest_us = 0;  // the slowest in-process hit while Redis was f
 
 // The in-process hit of a source on the Redis store: token() on a fresh token. With frozen=1,
 // Redis is stopped (SIGSTOP) meanwhile: a hit that went to Redis would wait command_timeout
-// (250 ms); the slowest call is reported and must stay far below that.
+// (1 s); the slowest call is reported and must stay below half of that.
 void BM_InProcessHit(benchmark::State& state) {
   Fleet& f = fleet();
   const oidc::Client client(f.client_config());
@@ -174,7 +185,7 @@ void BM_InProcessHit(benchmark::State& state) {
   const double slowest_us = std::chrono::duration<double, std::micro>(slowest).count();
   state.counters["slowest_us"] = slowest_us;
   if (frozen) g_frozen_slowest_us = std::max(g_frozen_slowest_us, slowest_us);
-  if (frozen && slowest_us > 50'000) state.SkipWithError("token() on a fresh token waited (for Redis?)");
+  if (frozen && slowest_us > 500'000) state.SkipWithError("token() on a fresh token waited (for Redis?)");
 }
 BENCHMARK(BM_InProcessHit)->Arg(0)->Arg(1)->ArgName("redis_frozen")->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
 
@@ -221,7 +232,12 @@ int main(int argc, char** argv) {
     std::cout << "fleet: " << find(reporter.fleet_counters, "processes") << " processes, "
               << find(reporter.fleet_counters, "requests_per_expiry") << " token requests per expiry (target 1); all hold the "
               << "new token in " << find(reporter.fleet_counters, "all_hold_new_ms_median") << " ms median, "
-              << find(reporter.fleet_counters, "all_hold_new_ms_max") << " ms max\n";
+              << find(reporter.fleet_counters, "all_hold_new_ms_max") << " ms max";
+    const double request_ns = find(reporter.median_ns, "BM_TokenRequest");
+    if (request_ns > 0)
+      std::cout << " (" << find(reporter.fleet_counters, "all_hold_new_ms_median") * 1e6 / request_ns
+                << "x one token request, " << request_ns / 1e3 << " us median)";
+    std::cout << "\n";
   }
   const double load_ns = find(reporter.median_ns, "BM_RedisStoreLoadHit");
   const double hit_ns = find(reporter.median_ns, "BM_InProcessHitredis_frozen:0");
@@ -232,7 +248,7 @@ int main(int argc, char** argv) {
   }
   if (frozen_ns > 0) {
     std::cout << "in-process hit with Redis frozen: " << frozen_ns << " ns median, slowest call "
-              << g_frozen_slowest_us << " us (a call to Redis would wait 250 ms): stays in-process\n";
+              << g_frozen_slowest_us << " us (a call to Redis would wait 1000 ms): stays in-process\n";
   }
   for (const auto& e : reporter.errors) std::cout << "FAILED " << e << "\n";
   benchmark::Shutdown();
