@@ -212,15 +212,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       default: return 1;
     }
   }
-  std::map<std::string, double> fleet_counters;
+  std::map<std::string, double> fleet_counters;  // read with [], so a missing one is 0
   std::map<std::string, double> median_ns;
   std::vector<std::string> errors;
 };
-
-double find(const std::map<std::string, double>& m, const std::string& key) {
-  const auto it = m.find(key);
-  return it == m.end() ? 0 : it->second;
-}
 
 }  // namespace
 
@@ -229,19 +224,19 @@ int main(int argc, char** argv) {
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   if (!reporter.fleet_counters.empty()) {
-    std::cout << "fleet: " << find(reporter.fleet_counters, "processes") << " processes, "
-              << find(reporter.fleet_counters, "requests_per_expiry") << " token requests per expiry (target 1); all hold the "
-              << "new token in " << find(reporter.fleet_counters, "all_hold_new_ms_median") << " ms median, "
-              << find(reporter.fleet_counters, "all_hold_new_ms_max") << " ms max";
-    const double request_ns = find(reporter.median_ns, "BM_TokenRequest");
+    std::cout << "fleet: " << reporter.fleet_counters["processes"] << " processes, "
+              << reporter.fleet_counters["requests_per_expiry"] << " token requests per expiry (target 1); all hold the "
+              << "new token in " << reporter.fleet_counters["all_hold_new_ms_median"] << " ms median, "
+              << reporter.fleet_counters["all_hold_new_ms_max"] << " ms max";
+    const double request_ns = reporter.median_ns["BM_TokenRequest"];
     if (request_ns > 0)
-      std::cout << " (" << find(reporter.fleet_counters, "all_hold_new_ms_median") * 1e6 / request_ns
+      std::cout << " (" << reporter.fleet_counters["all_hold_new_ms_median"] * 1e6 / request_ns
                 << "x one token request, " << request_ns / 1e3 << " us median)";
     std::cout << "\n";
   }
-  const double load_ns = find(reporter.median_ns, "BM_RedisStoreLoadHit");
-  const double hit_ns = find(reporter.median_ns, "BM_InProcessHitredis_frozen:0");
-  const double frozen_ns = find(reporter.median_ns, "BM_InProcessHitredis_frozen:1");
+  const double load_ns = reporter.median_ns["BM_RedisStoreLoadHit"];
+  const double hit_ns = reporter.median_ns["BM_InProcessHitredis_frozen:0"];
+  const double frozen_ns = reporter.median_ns["BM_InProcessHitredis_frozen:1"];
   if (load_ns > 0 && hit_ns > 0) {
     std::cout << "cache hit through Redis (RedisTokenStore::load): " << load_ns / 1e3 << " us median; in-process hit "
               << "(token()): " << hit_ns << " ns median; ratio " << load_ns / hit_ns << "x\n";
