@@ -205,9 +205,12 @@ bool RedisTokenStore::attached() const { return false; }
 
 namespace {
 
-// Take the lease and the next fencing number at once, so no one holds a lease without a number.
+// Take the lease and the next fencing number at once, so no one holds a lease without a number. A
+// missing counter (new, flushed, evicted) starts at a random number (ARGV[3]), so that a holder
+// from before a flush cannot find its old number valid again.
 constexpr const char* kAcquire =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end "
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then "
+    "redis.call('SET', KEYS[2], ARGV[3], 'NX') return redis.call('INCR', KEYS[2]) end "
     "return 0";
 // Release only our own lease: an expired one may be another replica's by now.
 constexpr const char* kRelease =
@@ -216,13 +219,17 @@ constexpr const char* kRelease =
 // its token request takes; a dead one stops extending and loses the lease after lease_ttl).
 constexpr const char* kExtend =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
-// A renewal's save: refused once another lease was taken (the fence moved on).
+// A renewal's save: refused once another lease was taken (the fence moved on). No fence at all
+// means the store was flushed and no lease taken since: this renewal's token is the newest.
 constexpr const char* kFencedSave =
-    "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end "
+    "local fence = redis.call('GET', KEYS[2]) "
+    "if fence and fence ~= ARGV[1] then return 0 end "
     "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1";
 // A save outside a lease (a login) is the newest token: it moves the fence on, so that a lease
 // taken before it cannot overwrite it.
-constexpr const char* kSave = "redis.call('INCR', KEYS[2]) redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
+constexpr const char* kSave =
+    "redis.call('SET', KEYS[2], ARGV[3], 'NX') redis.call('INCR', KEYS[2]) "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
 
 timeval to_timeval(std::chrono::milliseconds d) {
   const auto ms = std::max<std::int64_t>(1, d.count());
@@ -279,12 +286,7 @@ struct RedisTokenStore::Impl {
       std::lock_guard<std::mutex> lock(mutex);
       if (!ctx && std::chrono::steady_clock::now() >= retry_at) {
         std::string why;
-        if (connect_locked(why) == Connected::yes) {
-          reattached = down;
-          down = false;
-        } else {
-          report = fail_locked(why);
-        }
+        if (connect_locked(why) != Connected::yes) report = fail_locked(why);
       }
       if (ctx) {
         Reply reply = command(ctx, args);
@@ -294,6 +296,10 @@ struct RedisTokenStore::Impl {
         } else if (reply->type == REDIS_REPLY_ERROR) {
           report = fail_locked("it answered " + args.front() + " with the error " + reply_code(*reply));
         } else {
+          // Back only once a command went through: a server that lets us in but refuses the
+          // commands (an ACL without EVAL) stays one outage, reported once.
+          reattached = down;
+          down = false;
           result = std::move(reply);
         }
       }
@@ -411,6 +417,14 @@ struct RedisTokenStore::Impl {
   }
 
   std::string next_owner() { return owner + ":" + std::to_string(++leases); }
+
+  // Where a missing fencing counter starts: random, below 2^52 so Lua's numbers stay exact.
+  static std::string fence_start() {
+    const std::string r = random_bytes(8);
+    std::uint64_t n = 0;
+    for (unsigned char c : r) n = (n << 8) | c;
+    return std::to_string(n & ((std::uint64_t{1} << 52) - 1));
+  }
 
   // A record's lifetime in Redis: the token's remaining life, its refresh token's when it has one.
   [[nodiscard]] std::string ttl_ms(const Token& token) const {
@@ -553,7 +567,7 @@ std::optional<Token> RedisTokenStore::load(const TokenKey& key) {
 void RedisTokenStore::save(const TokenKey& key, const Token& token) {
   const std::string s = slot(impl_->o.prefix, key);
   impl_->run({"EVAL", kSave, "2", s + ":token", s + ":fence", seal_token_record(key, token, impl_->o.encryption_key),
-              impl_->ttl_ms(token)});
+              impl_->ttl_ms(token), Impl::fence_start()});
 }
 
 void RedisTokenStore::save_locked(const TokenKey& key, const Token& token, const TokenStoreLock& held) {
@@ -582,10 +596,11 @@ std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::
   lease->local = true;
   const std::string owner = impl_->next_owner();
   const std::string ttl = std::to_string(impl_->o.lease_ttl.count());
+  const std::string start = Impl::fence_start();
   std::minstd_rand jitter(static_cast<std::uint32_t>(std::hash<std::string>{}(owner)));
   for (;;) {
     const std::optional<Reply> reply =
-        impl_->run({"EVAL", kAcquire, "2", lease->slot + ":lease", lease->slot + ":fence", owner, ttl});
+        impl_->run({"EVAL", kAcquire, "2", lease->slot + ":lease", lease->slot + ":fence", owner, ttl, start});
     if (!reply) return lease;  // degraded: this process's lock alone
     if ((*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer > 0) {
       lease->remote = true;

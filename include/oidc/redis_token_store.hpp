@@ -62,9 +62,9 @@ struct RedisTokenStoreOptions {
   /// The AES-256-GCM key: 32 bytes (decode_key() reads them from base64). Every replica of the
   /// application has the same one; a record sealed with another is errc::store_mismatch.
   std::optional<Secret> encryption_key{};
-  /// Keys that open records but never seal them: rotating the key without a gap is deploying
-  /// {new key, previous: old} everywhere, then dropping the old one once every record was
-  /// rewritten (records are rewritten at each renewal, and expire). 32 bytes each.
+  /// Keys that open records but never seal them (32 bytes each). Rotating the key in a rolling
+  /// deploy takes three: {old, previous: new} everywhere (all read what any writes), then
+  /// {new, previous: old}, then {new} once every record was rewritten (at its next renewal).
   std::vector<Secret> previous_keys{};
   /// Store records unencrypted: without a key, the constructor refuses (errc::config) unless this
   /// says that is meant. Anyone who can read the server then reads refresh tokens.

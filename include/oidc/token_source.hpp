@@ -131,7 +131,8 @@ struct TokenSourceOptions {
   /// renewal takes the store's lock, re-reads the store, and uses a token renewed elsewhere (one
   /// that is not the current one and not yet due for renewal) without a request; otherwise it
   /// renews from the store's token (its refresh token is the newest) and saves the result before
-  /// serving it. A failed save goes to on_error; the token is still served, as a rotated refresh
+  /// serving it. A stored token received before the current one is ignored: the store missed this
+  /// source's last save (it was unreachable), so its refresh token is spent. A failed save goes to on_error; the token is still served, as a rotated refresh
   /// token would otherwise be lost. Client::token_source fills store_key from its configuration and
   /// the grant.
   std::shared_ptr<TokenStore> store{};
@@ -393,6 +394,12 @@ class CachingTokenSource final : public TokenSource {
             on_error = o.on_error](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
       const std::unique_ptr<TokenStoreLock> held = store->lock(key, timeout, cancel);
       std::optional<Token> saved = store->load(key);
+      // A record older than the token held is one this process replaced while the store could not
+      // be written (a Redis outage): its refresh token was redeemed already, so it is neither
+      // taken nor renewed from.
+      // Seconds, as records keep them.
+      const auto second = [](Token::time_point t) { return std::chrono::floor<std::chrono::seconds>(t); };
+      if (saved && current && second(saved->received_at) < second(current->received_at)) saved.reset();
       if (saved && !(current && saved->access_token.equals(current->access_token.expose()))) {
         const auto now = clock->now();
         if (now < detail::token_times(timing, *saved, now).renew_at) return std::move(*saved);
