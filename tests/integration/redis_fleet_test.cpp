@@ -63,13 +63,16 @@ class RedisFleetTest : public ::testing::Test {
 
   // A device login saved to the store under the racers' key (client device-client, grant
   // device_code, subject "racer"), as `oidc-token login` saves one; the request log is empty after.
-  TokenKey save_device_login() {
+  // Its clock starts at the real time plus \p skew and moves on by the polling interval, without
+  // waiting: the login is stamped `skew` plus a few seconds off the racers' clocks (a minute
+  // before them by default, as a login made earlier is).
+  TokenKey save_device_login(std::chrono::seconds skew = -60s) {
     oidc::ClientConfig c;
     c.device_authorization_endpoint = provider.device_endpoint();
     c.token_endpoint = provider.token_endpoint();
     c.client_id = std::string(LocalProvider::kDeviceClientId);
     c.transport = oidc::make_curl_transport();
-    c.clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now());
+    c.clock = std::make_shared<oidc_testing::FakeClock>(std::chrono::system_clock::now() + skew);
     const oidc::Client client(c);  // gone before the provider: its destructor waits for idle connections
     provider.auto_approve_after_polls(0);
     const Token login = client.poll_device_token(client.device_authorization());
@@ -79,6 +82,7 @@ class RedisFleetTest : public ::testing::Test {
     key.subject = "racer";
     store()->save(key, login);
     login_digest = oidc_testing::racer_digest(login.access_token.expose());
+    login_received_at = login.received_at;
     provider.clear_requests();
     return key;
   }
@@ -90,6 +94,7 @@ class RedisFleetTest : public ::testing::Test {
   LocalProvider provider;
   const std::string aes_key = RedisTokenStore::generate_key();
   std::string login_digest;
+  Token::time_point login_received_at{};
 };
 
 // Every racer answered with a token and said nothing else; returns the set of digests.
@@ -132,6 +137,25 @@ TEST_F(RedisFleetTest, TwentyProcessesRedeemARotatingRefreshTokenOncePerExpiry) 
   const auto saved = store()->load(key);
   ASSERT_TRUE(saved);
   EXPECT_EQ(oidc_testing::racer_digest(saved->access_token.expose()), last);
+}
+
+// The login was made on a host whose clock is ahead of the fleet's (here: the login's clock is the
+// real time plus the polls it skipped): the fleet still redeems its refresh token once per expiry.
+// Replicas on several hosts never share one clock, so nothing may order their tokens by the
+// received_at each one stamped.
+TEST_F(RedisFleetTest, ALoginStampedAheadOfTheFleetsClocksIsStillRedeemedOncePerExpiry) {
+  save_device_login(0s);
+  ASSERT_GT(login_received_at, std::chrono::system_clock::now() + 1s) << "the login is not ahead of the racers";
+  RacerFleet fleet(5, racer_args("refresh"));
+  std::string seen;
+  ASSERT_TRUE(fleet.ready(Steady::now() + kStartBound, &seen)) << seen;
+  for (int round = 1; round <= 2; ++round) {
+    const std::string context = "round " + std::to_string(round);
+    EXPECT_EQ(digests_of(fleet.round(Steady::now() + kRoundBound), context).size(), 1u) << context;
+    EXPECT_EQ(token_requests(), static_cast<std::size_t>(round)) << context << ": one refresh per round";
+  }
+  EXPECT_EQ(fleet.finish(Steady::now() + kRoundBound), 0) << "racers that did not exit cleanly";
+  EXPECT_TRUE(provider.rejections().empty()) << provider.rejections().front().error;
 }
 
 TEST_F(RedisFleetTest, ALeaseHolderKilledMidRenewalHoldsTheFleetOnlyUntilTheLeaseExpires) {
