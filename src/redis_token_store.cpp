@@ -151,7 +151,7 @@ StoredTokenRead open_token_record(std::string_view value, const TokenKey& key, c
     detail::secure_wipe(plain);
     throw Error(errc::store_mismatch, operation,
                 "the saved record does not open with this store's encryption key (another application's key, "
-                "or a record moved from another token key)");
+                "a record moved from another token key, or a corrupted record)");
   }
   StoredTokenRead read = parse_stored_token(plain, key);
   detail::secure_wipe(plain);
@@ -307,7 +307,26 @@ struct RedisTokenStore::Impl {
     }
     if (reattached && o.on_reattach) o.on_reattach();
     if (report && o.on_error) o.on_error(*report);
+    if (result) release_orphans();
     return result;
+  }
+
+  // A lease request that timed out may still have been carried out once the server woke up: a
+  // lease nobody holds, which would stall every replica for lease_ttl. Released (if ours) as soon
+  // as Redis answers again.
+  void orphan(std::string slot, std::string owner_id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (orphans.size() == 64) orphans.erase(orphans.begin());  // bounded through a long outage; leases expire anyway
+    orphans.emplace_back(std::move(slot), std::move(owner_id));
+  }
+  void release_orphans() {
+    std::vector<std::pair<std::string, std::string>> pending;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending.swap(orphans);
+    }
+    for (auto& [slot, owner_id] : pending)
+      if (!run({"EVAL", kRelease, "1", slot + ":lease", owner_id})) orphan(std::move(slot), std::move(owner_id));
   }
 
   enum class Connected { yes, unreachable, refused };
@@ -338,7 +357,10 @@ struct RedisTokenStore::Impl {
       auth.push_back(o.password.expose());
     }
     std::vector<std::string> select = {"SELECT", std::to_string(o.database)};
-    for (const auto* handshake : {&auth, &select}) {
+    // A server that accepts the connection without answering (hung, SIGSTOPped) or that wants a
+    // password we lack shows itself here, not at the first renewal.
+    std::vector<std::string> ping = {"PING"};
+    for (const auto* handshake : {&auth, &select, &ping}) {
       if (handshake->empty() || (handshake == &select && o.database == 0)) continue;
       const Reply reply = command(ctx, *handshake);
       if (!reply || ctx->err) {
@@ -347,8 +369,11 @@ struct RedisTokenStore::Impl {
         return Connected::unreachable;
       }
       if (reply->type == REDIS_REPLY_ERROR) {
-        why = handshake == &auth ? "it refused the credentials (" + reply_code(*reply) + ")"
-                               : "it refused SELECT " + std::to_string(o.database) + " (" + reply_code(*reply) + ")";
+        const std::string code = reply_code(*reply);
+        why = handshake == &auth     ? "it refused the credentials (" + code + ")"
+              : handshake == &select ? "it refused SELECT " + std::to_string(o.database) + " (" + code + ")"
+              : code == "NOAUTH"     ? "it requires a password (NOAUTH), and none is configured"
+                                     : "it refused PING (" + code + ")";
         drop_locked();
         return Connected::refused;
       }
@@ -445,6 +470,7 @@ struct RedisTokenStore::Impl {
   redisContext* ctx = nullptr;
   bool down = false;
   std::chrono::steady_clock::time_point retry_at{};
+  std::vector<std::pair<std::string, std::string>> orphans;  // (slot, owner) of lease requests that timed out
 
   std::mutex local_mutex;
   std::condition_variable local_released;
@@ -601,7 +627,10 @@ std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::
   for (;;) {
     const std::optional<Reply> reply =
         impl_->run({"EVAL", kAcquire, "2", lease->slot + ":lease", lease->slot + ":fence", owner, ttl, start});
-    if (!reply) return lease;  // degraded: this process's lock alone
+    if (!reply) {  // degraded: this process's lock alone
+      impl_->orphan(lease->slot, owner);
+      return lease;
+    }
     if ((*reply)->type == REDIS_REPLY_INTEGER && (*reply)->integer > 0) {
       lease->remote = true;
       lease->owner = owner;

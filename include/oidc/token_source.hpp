@@ -17,6 +17,7 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "oidc/cancel.hpp"
 #include "oidc/clock.hpp"
@@ -131,8 +132,8 @@ struct TokenSourceOptions {
   /// renewal takes the store's lock, re-reads the store, and uses a token renewed elsewhere (one
   /// that is not the current one and not yet due for renewal) without a request; otherwise it
   /// renews from the store's token (its refresh token is the newest) and saves the result before
-  /// serving it. A stored token received before the current one is ignored: the store missed this
-  /// source's last save (it was unreachable), so its refresh token is spent. A failed save goes to on_error; the token is still served, as a rotated refresh
+  /// serving it. A stored token whose refresh token this source redeemed already is ignored: the
+  /// store missed this source's save (it was unreachable), and that refresh token is spent. A failed save goes to on_error; the token is still served, as a rotated refresh
   /// token would otherwise be lost. Client::token_source fills store_key from its configuration and
   /// the grant.
   std::shared_ptr<TokenStore> store{};
@@ -380,6 +381,25 @@ class CachingTokenSource final : public TokenSource {
     return std::make_shared<State>(std::move(renew), std::move(clock), std::move(o));
   }
 
+  // The refresh tokens a source's last renewals redeemed (a few: a stale record is at most one or
+  // two renewals behind), compared in constant time.
+  struct SpentRefreshTokens {
+    void add(const Secret& refresh_token) {
+      if (refresh_token.empty()) return;
+      std::lock_guard<std::mutex> lock(mutex);
+      if (tokens.size() == 4) tokens.erase(tokens.begin());
+      tokens.push_back(refresh_token);
+    }
+    [[nodiscard]] bool redeemed(const Secret& refresh_token) const {
+      if (refresh_token.empty()) return false;
+      std::lock_guard<std::mutex> lock(mutex);
+      return std::any_of(tokens.begin(), tokens.end(),
+                         [&](const Secret& t) { return t.equals(refresh_token.expose()); });
+    }
+    mutable std::mutex mutex;
+    std::vector<Secret> tokens;
+  };
+
   // A renewal under the store's lock: another holder's fresh token is taken as is, else the
   // store's token (newest refresh token) is renewed and the result saved before it is served.
   static Renew through_store(Renew inner, std::shared_ptr<const Clock> clock, const TokenSourceOptions& o) {
@@ -389,23 +409,23 @@ class CachingTokenSource final : public TokenSource {
     timing.safety_margin = o.safety_margin;
     timing.default_lifetime = o.default_lifetime;
     return [inner = std::move(inner), clock = std::move(clock), timing = std::move(timing), store = o.store,
-            key = *o.store_key,
+            key = *o.store_key, spent = std::make_shared<SpentRefreshTokens>(),
             timeout = o.store_lock_timeout,
             on_error = o.on_error](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
       const std::unique_ptr<TokenStoreLock> held = store->lock(key, timeout, cancel);
       std::optional<Token> saved = store->load(key);
-      // A record older than the token held is one this process replaced while the store could not
-      // be written (a Redis outage): its refresh token was redeemed already, so it is neither
-      // taken nor renewed from.
-      // Seconds, as records keep them.
-      const auto second = [](Token::time_point t) { return std::chrono::floor<std::chrono::seconds>(t); };
-      if (saved && current && second(saved->received_at) < second(current->received_at)) saved.reset();
+      // A record holding a refresh token this source redeemed already is one the store kept while
+      // this source's save could not reach it (a Redis outage): it is neither taken nor renewed
+      // from, as the provider would refuse that refresh token (invalid_grant, for rotating ones).
+      if (saved && spent->redeemed(saved->refresh_token)) saved.reset();
       if (saved && !(current && saved->access_token.equals(current->access_token.expose()))) {
         const auto now = clock->now();
         if (now < detail::token_times(timing, *saved, now).renew_at) return std::move(*saved);
       }
       const std::shared_ptr<const Token> base = saved ? std::make_shared<const Token>(std::move(*saved)) : current;
       Token fresh = inner(base, cancel);
+      // Spent only when rotated: a provider that keeps the refresh token lets every holder use it.
+      if (base && !fresh.refresh_token.equals(base->refresh_token.expose())) spent->add(base->refresh_token);
       try {
         if (held)
           store->save_locked(key, fresh, *held);

@@ -213,6 +213,39 @@ TEST_F(StoreSourceFixture, RenewsFromTheStoresTokenWhichHasTheNewestRefreshToken
   EXPECT_EQ(renewed_from[1], "elsewhere");  // not t1: its refresh token was already redeemed
 }
 
+// The store missed a's save (a Redis outage): it still holds the token whose refresh token a
+// redeemed and had rotated. a's next renewal neither takes that record nor renews from it.
+TEST_F(StoreSourceFixture, ARecordHoldingARefreshTokenThisSourceRedeemedIsIgnored) {
+  store->save(key(), token("login", clock->now(), 300s, "r0"));
+  CachingTokenSource a(renew(), clock, options());
+  const std::string login_record = *store->record(key());
+  a.invalidate();
+  EXPECT_EQ(a.authorization_header(), "Bearer t1");  // renewed from r0, got r1
+  store->set_record(key(), login_record);             // as if that save never landed
+  a.invalidate();
+  EXPECT_EQ(a.authorization_header(), "Bearer t2");
+  ASSERT_EQ(renewed_from, (std::vector<std::string>{"login", "t1"}));  // not "login" again: r0 is spent
+}
+
+// A provider that keeps the refresh token (no rotation): another holder's token with that same
+// refresh token is still taken, so the fleet still makes one request per expiry.
+TEST_F(StoreSourceFixture, AnUnrotatedRefreshTokenStaysUsableForEveryHolder) {
+  auto same_refresh = [this](const std::shared_ptr<const Token>& current, const oidc::CancelToken&) {
+    renewed_from.push_back(current ? current->access_token.expose() : "");
+    ++renewals;
+    return token("t" + std::to_string(renewals), clock->now(), 300s, "kept");
+  };
+  CachingTokenSource a(same_refresh, clock, options());
+  EXPECT_EQ(a.authorization_header(), "Bearer t1");
+  clock->advance(280s);
+  EXPECT_EQ(a.authorization_header(), "Bearer t2");  // renewed from t1 ("kept"), got "kept" again
+  CachingTokenSource b(same_refresh, clock, options());
+  store->save(key(), token("elsewhere", clock->now(), 300s, "kept"));  // another holder's renewal
+  a.invalidate();
+  EXPECT_EQ(a.authorization_header(), "Bearer elsewhere");
+  EXPECT_EQ(renewals, 2);
+}
+
 TEST_F(StoreSourceFixture, InvalidatedTokenIsRenewedEvenThoughTheStoreStillHasIt) {
   CachingTokenSource a(renew(), clock, options());
   const auto t1 = a.token();
