@@ -190,6 +190,10 @@ void RedisTokenStore::remove(const TokenKey&) {}
 std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey&, std::chrono::milliseconds, const CancelToken&) {
   return nullptr;
 }
+std::unique_ptr<TokenStoreLock> RedisTokenStore::lock_unless(const TokenKey&, std::chrono::milliseconds,
+                                                             const CancelToken&, const std::function<bool()>&) {
+  return nullptr;
+}
 bool RedisTokenStore::attached() const { return false; }
 
 #else
@@ -615,6 +619,12 @@ void RedisTokenStore::remove(const TokenKey& key) { impl_->run({"DEL", record_ke
 
 std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::chrono::milliseconds timeout,
                                                       const CancelToken& cancel) {
+  return lock_unless(key, timeout, cancel, {});
+}
+
+std::unique_ptr<TokenStoreLock> RedisTokenStore::lock_unless(const TokenKey& key, std::chrono::milliseconds timeout,
+                                                             const CancelToken& cancel,
+                                                             const std::function<bool()>& renewed) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto lease = std::make_unique<Impl::Lease>(impl_, slot(impl_->o.prefix, key));
   impl_->lock_local(lease->slot, deadline, cancel);
@@ -637,6 +647,7 @@ std::unique_ptr<TokenStoreLock> RedisTokenStore::lock(const TokenKey& key, std::
       lease->keep_alive();
       return lease;
     }
+    if (renewed && renewed()) return nullptr;  // the holder's result will do
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline)
       throw Error(errc::store, "locking the token store", "another replica held the renewal lease too long");

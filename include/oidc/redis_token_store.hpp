@@ -148,6 +148,10 @@ class OIDC_API RedisTokenStore final : public TokenStore {
   /// it) or \p cancel (errc::cancelled); while Redis is unreachable, an in-process lock per key.
   [[nodiscard]] std::unique_ptr<TokenStoreLock> lock(const TokenKey& key, std::chrono::milliseconds timeout,
                                                      const CancelToken& cancel) override;
+  /// TokenStore::lock_unless: lock(), calling \p renewed after each look at a taken lease.
+  [[nodiscard]] std::unique_ptr<TokenStoreLock> lock_unless(const TokenKey& key, std::chrono::milliseconds timeout,
+                                                            const CancelToken& cancel,
+                                                            const std::function<bool()>& renewed) override;
 
   /// Whether the last command reached Redis (false while degraded).
   [[nodiscard]] bool attached() const;

@@ -412,16 +412,26 @@ class CachingTokenSource final : public TokenSource {
             key = *o.store_key, spent = std::make_shared<SpentRefreshTokens>(),
             timeout = o.store_lock_timeout,
             on_error = o.on_error](const std::shared_ptr<const Token>& current, const CancelToken& cancel) {
-      const std::unique_ptr<TokenStoreLock> held = store->lock(key, timeout, cancel);
-      std::optional<Token> saved = store->load(key);
-      // A record holding a refresh token this source redeemed already is one the store kept while
-      // this source's save could not reach it (a Redis outage): it is neither taken nor renewed
-      // from, as the provider would refuse that refresh token (invalid_grant, for rotating ones).
-      if (saved && spent->redeemed(saved->refresh_token)) saved.reset();
-      if (saved && !(current && saved->access_token.equals(current->access_token.expose()))) {
+      // A token renewed elsewhere that this source can serve: not its own, not yet due, and not
+      // one whose refresh token it redeemed already (a record the store kept while this source's
+      // save could not reach it, in a Redis outage: the provider would refuse that refresh token).
+      const auto renewed_elsewhere = [&](std::optional<Token>& saved) {
+        if (saved && spent->redeemed(saved->refresh_token)) saved.reset();
+        if (!saved || (current && saved->access_token.equals(current->access_token.expose()))) return false;
         const auto now = clock->now();
-        if (now < detail::token_times(timing, *saved, now).renew_at) return std::move(*saved);
-      }
+        return now < detail::token_times(timing, *saved, now).renew_at;
+      };
+      // While another holder renews, watch the record: its token is served as soon as it is saved,
+      // by every waiter at once rather than one lock holder after the other.
+      std::optional<Token> saved;
+      bool taken = false;
+      const std::unique_ptr<TokenStoreLock> held = store->lock_unless(key, timeout, cancel, [&] {
+        saved = store->load(key);
+        return taken = renewed_elsewhere(saved);
+      });
+      if (!held && taken) return std::move(*saved);
+      saved = store->load(key);
+      if (renewed_elsewhere(saved)) return std::move(*saved);
       const std::shared_ptr<const Token> base = saved ? std::make_shared<const Token>(std::move(*saved)) : current;
       Token fresh = inner(base, cancel);
       // Spent only when rotated: a provider that keeps the refresh token lets every holder use it.

@@ -105,6 +105,17 @@ class TokenStore {
   /// (`errc::store` after it) and gives up when \p cancel fires (`errc::cancelled`).
   [[nodiscard]] virtual std::unique_ptr<TokenStoreLock> lock(const TokenKey& key, std::chrono::milliseconds timeout,
                                                              const CancelToken& cancel) = 0;
+  /// lock() for a caller that would as soon have the holder's result: while another holds the
+  /// lock, \p renewed is called between waits (it may load()), and once it returns true the wait
+  /// ends with null instead of the lock. Its exceptions end the wait too. A store that does not
+  /// poll need not call it; the default is lock().
+  [[nodiscard]] virtual std::unique_ptr<TokenStoreLock> lock_unless(const TokenKey& key,
+                                                                    std::chrono::milliseconds timeout,
+                                                                    const CancelToken& cancel,
+                                                                    const std::function<bool()>& renewed) {
+    static_cast<void>(renewed);
+    return lock(key, timeout, cancel);
+  }
 };
 
 // ---- The record format, shared by every store: versioned, self-describing, bound to its key.
