@@ -422,11 +422,18 @@ class CachingTokenSource final : public TokenSource {
         return now < detail::token_times(timing, *saved, now).renew_at;
       };
       // While another holder renews, watch the record: its token is served as soon as it is saved,
-      // by every waiter at once rather than one lock holder after the other.
+      // by every waiter at once rather than one lock holder after the other. Only a record that
+      // changed since the wait began: the one before is what the holder is replacing.
       std::optional<Token> saved;
+      std::optional<Secret> replaced;  // the record's access token when the wait began ("" for none)
       bool taken = false;
       const std::unique_ptr<TokenStoreLock> held = store->lock_unless(key, timeout, cancel, [&] {
         saved = store->load(key);
+        if (!replaced) {
+          replaced = saved ? saved->access_token : Secret();
+          return false;
+        }
+        if (saved && saved->access_token.equals(replaced->expose())) return false;
         return taken = renewed_elsewhere(saved);
       });
       if (!held && taken) return std::move(*saved);
