@@ -30,6 +30,7 @@
 #include "error_of.hpp"
 #include "fake_clock.hpp"
 #include "local_provider.hpp"
+#include "racers.hpp"
 #include "store_contract.hpp"
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
@@ -480,41 +481,9 @@ TEST_F(FileTokenStoreTest, WriterKilledMidWriteLeavesAWholeRecord) {
 // drop their token and ask for one at once. The store's lock and re-read make it one refresh.
 namespace {
 
-struct Racer {
-  pid_t pid = -1;
-  int in = -1;   // its stdin: one byte per round
-  FILE* out = nullptr;  // its stdout: one line per round
-};
-
-Racer spawn_racer(const std::vector<std::string>& args) {
-  int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  Racer r;
-  const int rc = ::posix_spawn(&r.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(in[0]);
-  ::close(out[1]);
-  if (rc != 0) throw std::runtime_error("posix_spawn: " + std::string(std::strerror(rc)));
-  r.in = in[1];
-  r.out = ::fdopen(out[0], "r");
-  return r;
-}
-
 using oidc_testing::save_device_login;
 using oidc_testing::SavedLogin;
 
-std::string read_line(FILE* f) {
-  std::string line;
-  for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) line += static_cast<char>(c);
-  return line;
-}
 
 }  // namespace
 
@@ -528,23 +497,19 @@ TEST_F(FileTokenStoreTest, ProcessesRacingOnOneRefreshTokenRedeemItOncePerRound)
 
   constexpr int kRacers = 4;
   constexpr int kRounds = 6;
-  std::vector<Racer> racers;
-  for (int i = 0; i < kRacers; ++i)
-    racers.push_back(spawn_racer({OIDC_STORE_RACER, provider.token_endpoint(), client_id, dir}));
-  for (auto& r : racers) ASSERT_EQ(read_line(r.out), "ready");
+  const auto bound = [] { return std::chrono::steady_clock::now() + 60s; };  // a hung racer fails, not hangs
+  oidc_testing::RacerFleet racers(kRacers, {OIDC_STORE_RACER, provider.token_endpoint(), client_id, dir});
+  std::string seen;
+  ASSERT_TRUE(racers.ready(bound(), &seen)) << seen;
 
   std::set<std::string> seen_refresh_tokens;
   for (int round = 1; round <= kRounds; ++round) {
-    for (auto& r : racers) {  // all at once: each byte releases one racer
-      const char go = 'g';
-      ASSERT_EQ(::write(r.in, &go, 1), 1);
-    }
     std::set<std::string> answers;
-    for (auto& r : racers) {
-      const std::string line = read_line(r.out);
-      EXPECT_NE(line.rfind("error", 0), 0u) << "round " << round << ": " << line;
-      EXPECT_NE(line.rfind("warning", 0), 0u) << "round " << round << ": " << line;
-      answers.insert(line);
+    for (const auto& r : racers.round(bound())) {  // all at once: each byte releases one racer
+      EXPECT_FALSE(r.answer.empty()) << "round " << round << ": a racer did not answer";
+      EXPECT_NE(r.answer.rfind("error", 0), 0u) << "round " << round << ": " << r.answer;
+      EXPECT_TRUE(r.warnings.empty()) << "round " << round << ": " << r.warnings.front();
+      answers.insert(r.answer);
     }
     EXPECT_EQ(answers.size(), 1u) << "round " << round << ": the racers ended with different tokens";
     const auto refreshes = provider.requests(oidc_testing::LocalProvider::token_path());
@@ -553,13 +518,7 @@ TEST_F(FileTokenStoreTest, ProcessesRacingOnOneRefreshTokenRedeemItOncePerRound)
     // Each refresh redeems the previous one's refresh token: never one twice (invalid_grant).
     EXPECT_TRUE(seen_refresh_tokens.insert(refreshes.back().form_value("refresh_token").value_or("")).second);
   }
-  for (auto& r : racers) {
-    ::close(r.in);
-    int status = 0;
-    ASSERT_EQ(::waitpid(r.pid, &status, 0), r.pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    std::fclose(r.out);
-  }
+  EXPECT_EQ(racers.finish(bound()), 0) << "racers that did not exit cleanly";
   EXPECT_TRUE(provider.rejections().empty());
   // The store holds the last round's token, with the newest refresh token.
   const auto saved = store()->load(key);

@@ -18,7 +18,7 @@
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/redis_token_store.hpp"
-#include "redis_racers.hpp"
+#include "racers.hpp"
 #include "redis_server.hpp"
 
 using namespace std::chrono_literals;

@@ -1,5 +1,5 @@
 // One of many processes sharing a RedisTokenStore (tests/integration/redis_fleet_test.cpp,
-// benchmarks/redis_fleet_benchmark.cpp); driven through tests/support/redis_racers.hpp.
+// benchmarks/redis_fleet_benchmark.cpp); driven through tests/support/racers.hpp.
 //
 //   oidc_redis_racer MODE TOKEN_ENDPOINT REDIS_PORT PREFIX KEY_BASE64 [NAME=VALUE ...]
 //
@@ -29,16 +29,11 @@
 #include "oidc/client.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/redis_token_store.hpp"
-#include "redis_racers.hpp"
+#include "racers.hpp"
 
 namespace {
 
-void say(const std::string& line) {
-  // One write per line: the store's hooks may print from the source's renewal thread.
-  const std::string text = line + "\n";
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
+using oidc_testing::racer_say;
 
 std::chrono::milliseconds ms(const std::map<std::string, std::string>& opts, const std::string& name,
                              std::chrono::milliseconds fallback) {
@@ -86,8 +81,8 @@ int main(int argc, char** argv) {
     store_options.poll_interval = ms(opts, "poll_ms", store_options.poll_interval);
     store_options.retry_interval = ms(opts, "retry_ms", store_options.retry_interval);
     store_options.command_timeout = ms(opts, "command_timeout_ms", store_options.command_timeout);
-    store_options.on_error = [](const oidc::Error& e) { say(std::string("warning ") + e.what()); };
-    store_options.on_reattach = [] { say("reattached"); };
+    store_options.on_error = [](const oidc::Error& e) { racer_say(std::string("warning ") + e.what()); };
+    store_options.on_reattach = [] { racer_say("reattached"); };
     const auto store = std::make_shared<oidc::RedisTokenStore>(store_options);
 
     oidc::TokenKey refresh_key = client.token_key();
@@ -96,7 +91,7 @@ int main(int argc, char** argv) {
 
     if (mode == "hold") {
       const auto held = store->lock(refresh_key, std::chrono::seconds(30), {});
-      say("holding");
+      racer_say("holding");
       for (char c = 0; ::read(0, &c, 1) == 1;) {
       }
       std::_Exit(0);  // as a crash would: the lease is not released, only its expiry frees it
@@ -105,7 +100,7 @@ int main(int argc, char** argv) {
     oidc::TokenSourceOptions options;
     options.store = store;
     options.store_lock_timeout = ms(opts, "lock_timeout_ms", options.store_lock_timeout);
-    options.on_error = [](const oidc::Error& e) { say(std::string("warning ") + e.what()); };
+    options.on_error = [](const oidc::Error& e) { racer_say(std::string("warning ") + e.what()); };
     std::shared_ptr<oidc::CachingTokenSource> source;
     if (mode == "refresh") {
       options.store_key = refresh_key;
@@ -113,19 +108,10 @@ int main(int argc, char** argv) {
     } else {
       source = client.token_source(oidc::grants::ClientCredentials{}, options);
     }
-    say("ready");
-
-    for (char go = 0; ::read(0, &go, 1) == 1;) {
-      try {
-        source->invalidate();
-        say(oidc_testing::racer_digest(source->token()->access_token.expose()));
-      } catch (const std::exception& e) {
-        say(std::string("error ") + e.what());
-      }
-    }
+    oidc_testing::racer_serve_rounds(*source);
     return 0;
   } catch (const std::exception& e) {
-    say(std::string("error ") + e.what());
+    racer_say(std::string("error ") + e.what());
     return 1;
   }
 }

@@ -17,26 +17,9 @@
 #include "oidc/crypto.hpp"
 #include "oidc/curl_transport.hpp"
 #include "oidc/file_token_store.hpp"
+#include "racers.hpp"
 
-namespace {
-
-void say(const std::string& line) {
-  std::fputs((line + "\n").c_str(), stdout);
-  std::fflush(stdout);
-}
-
-std::string digest(const std::string& s) {
-  const auto d = oidc::sha256(s);
-  std::string out;
-  for (unsigned char c : d) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += hex[c >> 4];
-    out += hex[c & 0x0F];
-  }
-  return out;
-}
-
-}  // namespace
+using oidc_testing::racer_say;
 
 int main(int argc, char** argv) {
   if (argc != 4) {
@@ -52,7 +35,7 @@ int main(int argc, char** argv) {
 
     oidc::FileTokenStoreOptions store_options;
     store_options.directory = argv[3];
-    store_options.on_warning = [](const oidc::Error& e) { say(std::string("warning ") + e.what()); };
+    store_options.on_warning = [](const oidc::Error& e) { racer_say(std::string("warning ") + e.what()); };
     oidc::TokenSourceOptions options;
     options.store = std::make_shared<oidc::FileTokenStore>(store_options);
     oidc::TokenKey key = client.token_key();
@@ -60,19 +43,10 @@ int main(int argc, char** argv) {
     key.subject = "racer";
     options.store_key = key;
     const auto source = client.stored_token_source(options);
-    say("ready");
-
-    for (char go = 0; ::read(0, &go, 1) == 1;) {
-      try {
-        source->invalidate();
-        say(digest(source->token()->access_token.expose()));
-      } catch (const std::exception& e) {
-        say(std::string("error ") + e.what());
-      }
-    }
+    oidc_testing::racer_serve_rounds(*source);
     return 0;
   } catch (const std::exception& e) {
-    say(std::string("error ") + e.what());
+    racer_say(std::string("error ") + e.what());
     return 1;
   }
 }

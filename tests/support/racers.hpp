@@ -1,10 +1,10 @@
-// A fleet of oidc_redis_racer processes (tests/support/redis_racer.cpp) sharing one
-// RedisTokenStore: spawned with posix_spawn and driven over pipes, one byte per round on stdin,
+// A fleet of racer processes (tests/support/redis_racer.cpp, store_racer.cpp) sharing one
+// TokenStore: spawned with posix_spawn and driven over pipes, one byte per round on stdin,
 // one answer line per round on stdout. Every read has a deadline, so a hung racer fails the
 // caller instead of hanging it. Used by tests/integration/redis_fleet_test.cpp and
 // benchmarks/redis_fleet_benchmark.cpp.
-#ifndef OIDC_TESTS_SUPPORT_REDIS_RACERS_HPP
-#define OIDC_TESTS_SUPPORT_REDIS_RACERS_HPP
+#ifndef OIDC_TESTS_SUPPORT_RACERS_HPP
+#define OIDC_TESTS_SUPPORT_RACERS_HPP
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,7 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include <cstdio>
+#include <exception>
+
 #include "oidc/crypto.hpp"
+#include "oidc/token_source.hpp"
 
 extern char** environ;
 
@@ -39,6 +43,32 @@ inline std::string racer_digest(std::string_view access_token) {
   }
   return out;
 }
+
+// ---- The racer's side (in the racer programs).
+
+// One line on stdout, flushed at once (the test reads it), in one write: the store's hooks may
+// print from the source's renewal thread.
+inline void racer_say(const std::string& line) {
+  const std::string text = line + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Says "ready", then for each byte on stdin drops the source's token and asks for one, printing
+// its digest or "error <message>". Returns at end of input.
+inline void racer_serve_rounds(oidc::TokenSource& source) {
+  racer_say("ready");
+  for (char go = 0; ::read(0, &go, 1) == 1;) {
+    try {
+      source.invalidate();
+      racer_say(racer_digest(source.token()->access_token.expose()));
+    } catch (const std::exception& e) {
+      racer_say(std::string("error ") + e.what());
+    }
+  }
+}
+
+// ---- The test's side.
 
 // One racer process: its stdin (a byte per round) and its stdout, read line by line.
 class RacerProcess {
@@ -232,4 +262,4 @@ class RacerFleet {
 
 }  // namespace oidc_testing
 
-#endif  // OIDC_TESTS_SUPPORT_REDIS_RACERS_HPP
+#endif  // OIDC_TESTS_SUPPORT_RACERS_HPP
