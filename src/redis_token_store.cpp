@@ -45,8 +45,10 @@ std::string slot(const std::string& prefix, const TokenKey& key) {
   return prefix + "{" + file.substr(0, file.size() - 5) + "}";
 }
 
+#ifdef OIDC_WITH_OPENSSL
 // Binds a sealed record to its key: moved under another key, it does not open.
 std::string associated_data(const TokenKey& key) { return "oidc-redis-record/1\n" + key.canonical(); }
+#endif
 
 void check_aes_key(const Secret& key) {
   if (key.expose().size() != kKeySize)
