@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fake_clock.hpp"
@@ -191,6 +192,39 @@ TEST_F(RedisFleetTest, ALeaseHolderKilledMidRenewalHoldsTheFleetOnlyUntilTheLeas
   const auto next = digests_of(fleet.round(Steady::now() + kRoundBound), "the round after");
   EXPECT_EQ(next.size(), 1u);
   EXPECT_EQ(token_requests(), 2u);
+  EXPECT_EQ(fleet.finish(Steady::now() + kRoundBound), 0) << "racers that did not exit cleanly";
+  EXPECT_TRUE(provider.rejections().empty()) << provider.rejections().front().error;
+}
+
+// The holder dies with its token request in flight (the provider holds the response): its lease
+// stops being extended and expires, and exactly one of the others renews; the rest pick that up.
+TEST_F(RedisFleetTest, ALeaseHolderKilledWithItsRequestInFlightIsReplacedByOneRenewal) {
+  constexpr auto kLease = 1000ms;
+  const std::string lease_option = "lease_ttl_ms=" + std::to_string(kLease.count());
+  LocalProvider::Response stalled = LocalProvider::Response::json(200, "{}");
+  stalled.delay = 60s;  // never answered in this test: the provider's stop cuts it short
+  provider.enqueue(std::string(LocalProvider::token_path()), stalled);
+
+  RacerProcess holder(racer_args("client", {lease_option}));
+  ASSERT_EQ(holder.read_line(Steady::now() + kStartBound), std::optional<std::string>("ready"));
+  RacerFleet fleet(9, racer_args("client", {lease_option}));
+  std::string seen;
+  ASSERT_TRUE(fleet.ready(Steady::now() + kStartBound, &seen)) << seen;
+
+  holder.go();  // takes the lease and sends the request the provider holds
+  // The request's arrival is the provider's doing, on its own thread: polled, bounded.
+  const auto give_up = Steady::now() + kRoundBound;
+  while (token_requests() == 0 && Steady::now() < give_up) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(token_requests(), 1u) << "the holder's request did not arrive";
+  const auto killed_at = Steady::now();
+  holder.kill();
+
+  const auto digests = digests_of(fleet.round(Steady::now() + kRoundBound), "after the kill");
+  ASSERT_EQ(digests.size(), 1u) << "the racers ended with different tokens";
+  EXPECT_EQ(token_requests(), 2u) << "the dead holder's request and exactly one renewal";
+  // Extended every third of it until the kill, the lease outlived the holder by 2/3 to 3/3 of it.
+  EXPECT_GE(Steady::now() - killed_at, kLease / 2) << "the racers did not wait for the dead holder's lease";
+  EXPECT_LT(Steady::now() - killed_at, kLease + 20s) << "waiting outlasted the lease by far";
   EXPECT_EQ(fleet.finish(Steady::now() + kRoundBound), 0) << "racers that did not exit cleanly";
   EXPECT_TRUE(provider.rejections().empty()) << provider.rejections().front().error;
 }
