@@ -18,15 +18,18 @@ root=$PWD
 source scripts/lib.sh
 
 all=(token_response error_response device_response client form url base64 jwt token_json redact headers
-  authorization_response jwk_set discovery userinfo introspection stored_token sealed_record)
+  authorization_response jwk_set discovery userinfo introspection stored_token sealed_record
+  pushed_authorization_response)
 # -max_len per harness: room for a realistic response (a 2 KB token body, a few of them for the
 # client), small for the codecs so the fuzzer explores instead of growing inputs.
 declare -A max_len=(
   [token_response]=16384 [error_response]=4096 [device_response]=8192 [client]=32768 [form]=4096
   [url]=2048 [base64]=4096 [jwt]=8192 [token_json]=8192 [redact]=8192 [headers]=2048
-  [authorization_response]=4096 [jwk_set]=16384 [discovery]=16384 [userinfo]=8192 [introspection]=8192 [stored_token]=8192 [sealed_record]=8192)
+  [authorization_response]=4096 [jwk_set]=16384 [discovery]=16384 [userinfo]=8192 [introspection]=8192 [stored_token]=8192 [sealed_record]=8192
+  [pushed_authorization_response]=8192)
 declare -A uses_json_dict=(
-  [token_response]=1 [error_response]=1 [device_response]=1 [client]=1 [jwt]=1 [token_json]=1 [redact]=1 [jwk_set]=1 [discovery]=1 [userinfo]=1 [introspection]=1 [stored_token]=1 [sealed_record]=1)
+  [token_response]=1 [error_response]=1 [device_response]=1 [client]=1 [jwt]=1 [token_json]=1 [redact]=1 [jwk_set]=1 [discovery]=1 [userinfo]=1 [introspection]=1 [stored_token]=1 [sealed_record]=1
+  [pushed_authorization_response]=1)
 
 seconds=${OIDC_FUZZ_SECONDS:-60}
 jobs=1

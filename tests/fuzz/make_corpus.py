@@ -81,6 +81,18 @@ put("device_response", http(200, '{"device_code":"d","user_code":"U\\u001b[2J","
 put("device_response", http(200, '{"device_code":"d","user_code":"ABCD","verification_uri":"https://x/\\r\\n","expires_in":1e999}'))
 put("device_response", http(400, error_bodies[0]))
 
+# pushed_authorization_response (RFC 9126 §2.2): the RFC's example, then one edge per rule.
+par = "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c"
+put("pushed_authorization_response", http(201, '{"request_uri":"%s","expires_in":60}' % par))
+put("pushed_authorization_response", http(200, '{"request_uri":"%s","expires_in":"90"}' % par, "application/json;charset=UTF-8"))
+put("pushed_authorization_response", http(201, '{"request_uri":"urn:x\\r\\nLocation: https://evil","expires_in":60}'))
+put("pushed_authorization_response", http(201, '{"request_uri":"urn:x y\\u001b[2J","expires_in":60}'))
+put("pushed_authorization_response", http(201, '{"request_uri":"%s","expires_in":60}' % ("urn:" + "a" * 2045)))
+put("pushed_authorization_response", http(201, '{"request_uri":"noscheme","expires_in":0}'))
+put("pushed_authorization_response", http(201, '{"request_uri":7,"expires_in":1e999}'))
+put("pushed_authorization_response", http(400, '{"error":"invalid_request","error_description":"bad secret Tr0ub4dor&3"}'))
+put("pushed_authorization_response", http(401, "", None, "WWW-Authenticate: Basic realm=\"par\"\n"))
+
 # error_response (FuzzedDataProvider: three member strings, then choices taken from the end).
 for b in error_bodies:
     o = json.loads(b)
