@@ -75,15 +75,11 @@ class IdToken {
 
   /// A claim as a string; nullopt when absent or not a string.
   [[nodiscard]] std::optional<std::string> string_claim(std::string_view name) const {
-    const auto it = claims_.find(name);
-    if (it == claims_.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
+    return detail::string_claim_if(claims_, name);
   }
   /// A claim as a bool; nullopt when absent or not a bool.
   [[nodiscard]] std::optional<bool> bool_claim(std::string_view name) const {
-    const auto it = claims_.find(name);
-    if (it == claims_.end() || !it->is_boolean()) return std::nullopt;
-    return it->get<bool>();
+    return detail::bool_claim_if(claims_, name);
   }
 
   /// \name Standard claims

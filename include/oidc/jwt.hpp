@@ -184,6 +184,19 @@ inline std::optional<std::string> optional_string_claim(const nlohmann::json& cl
   return it->get<std::string>();
 }
 
+// The accessors' reading of a claim (IdToken, UserInfo): nullopt when absent or of another type,
+// never an error, since what they return is not checked.
+inline std::optional<std::string> string_claim_if(const nlohmann::json& claims, std::string_view name) {
+  const auto it = claims.find(name);
+  if (it == claims.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+inline std::optional<bool> bool_claim_if(const nlohmann::json& claims, std::string_view name) {
+  const auto it = claims.find(name);
+  if (it == claims.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
 inline std::string required_string_claim(const nlohmann::json& claims, const char* name, const std::string& operation) {
   auto v = optional_string_claim(claims, name, operation);
   if (!v) throw Error(errc::missing_claim, operation, "the " + claim_name(name) + " claim is missing");

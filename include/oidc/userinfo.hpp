@@ -65,15 +65,11 @@ class UserInfo {
 
   /// The claim \p name when it is a string (nullopt when absent or of another type).
   [[nodiscard]] std::optional<std::string> string_claim(std::string_view name) const {
-    const auto it = claims_.find(name);
-    if (it == claims_.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
+    return detail::string_claim_if(claims_, name);
   }
   /// The claim \p name when it is a boolean (OIDC Core §5.1: email_verified, phone_number_verified).
   [[nodiscard]] std::optional<bool> bool_claim(std::string_view name) const {
-    const auto it = claims_.find(name);
-    if (it == claims_.end() || !it->is_boolean()) return std::nullopt;
-    return it->get<bool>();
+    return detail::bool_claim_if(claims_, name);
   }
 
   // OIDC Core §5.1 standard claims; "" when absent or not a string.
