@@ -525,11 +525,7 @@ class Client {
   /// The TokenStore key of the tokens \p form obtains: this client's issuer, token endpoint and
   /// client id, and the form's grant_type, scope, resource (or audience) and username.
   [[nodiscard]] TokenKey token_key(const Params& form = {}) const {
-    TokenKey k{config().issuer, config().token_endpoint, config().client_id, value_of(form, "grant_type"),
-               value_of(form, "scope"), {}, value_of(form, "username")};
-    for (const auto& [name, value] : form)
-      if (name == "resource" || name == "audience") k.resource += (k.resource.empty() ? "" : " ") + value;
-    return k;
+    return TokenKey::of_request(config().issuer, config().token_endpoint, config().client_id, form);
   }
   ///@}
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oidc/cancel.hpp"
+#include "oidc/detail/form.hpp"
 #include "oidc/detail/json.hpp"
 #include "oidc/error.hpp"
 #include "oidc/token.hpp"
@@ -50,6 +51,22 @@ struct TokenKey {
     std::string out;
     for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
     return out;
+  }
+
+  /// The key of the tokens that a token request with \p form obtains for \p client_id: the form's
+  /// grant_type, scope, resource and audience (space-separated, in the form's order) and username.
+  static TokenKey of_request(std::string issuer, std::string token_endpoint, std::string client_id,
+                             const Params& form) {
+    const auto first = [&form](std::string_view wanted) {
+      for (const auto& [name, value] : form)
+        if (name == wanted) return value;
+      return std::string();
+    };
+    TokenKey k{std::move(issuer), std::move(token_endpoint), std::move(client_id), first("grant_type"),
+               first("scope"), {}, first("username")};
+    for (const auto& [name, value] : form)
+      if (name == "resource" || name == "audience") k.resource += (k.resource.empty() ? "" : " ") + value;
+    return k;
   }
 
   /// One string per key, unambiguous (a JSON array), for hashing into a file name or a Redis key.

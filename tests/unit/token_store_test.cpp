@@ -323,6 +323,18 @@ TEST(ClientTokenKey, ComesFromTheClientAndTheGrantsForm) {
   EXPECT_EQ(k.subject, "alice");
 }
 
+TEST(ClientTokenKey, OfRequestTakesEachNamedParameterOnceAndJoinsResourcesInOrder) {
+  // What Client::token_key and the CLI's profile keys are made of; a repeated name keeps its first value.
+  const TokenKey k = TokenKey::of_request("https://i", "https://i/token", "svc",
+                                          {{"grant_type", "client_credentials"}, {"audience", "x"},
+                                           {"scope", "b a"}, {"resource", "https://api"}, {"scope", "c"},
+                                           {"grant_type", "password"}, {"client_id", "other"}, {"password", "pw"}});
+  EXPECT_EQ(k, (TokenKey{"https://i", "https://i/token", "svc", "client_credentials", "a b", "https://api x", ""}));
+  EXPECT_EQ(k.resource, "x https://api");
+  EXPECT_EQ(k.scope, "b a");  // as sent; compared canonically
+  EXPECT_EQ(TokenKey::of_request("", "https://t", "c", {}), (TokenKey{"", "https://t", "c", "", "", "", ""}));
+}
+
 TEST(ClientTokenKey, SourcesWithAStoreAreKeyedAndRefuseAKeyOfAnotherClient) {
   auto transport = std::make_shared<FakeTransport>();
   auto clock = std::make_shared<FakeClock>();

@@ -3,6 +3,7 @@
 #include <oidc/curl_transport.hpp>
 
 #include "secrets.hpp"
+#include "store.hpp"
 #include "terminal.hpp"
 #include "verbose_transport.hpp"
 
@@ -27,13 +28,6 @@ oidc::Headers parse_headers(const Profile& p) {
     }
   }
   return headers;
-}
-
-oidc::Params extra_params(const Profile& p) {
-  oidc::Params extra;
-  if (!p.resource.empty()) extra.emplace_back("resource", p.resource);
-  if (!p.audience.empty()) extra.emplace_back("audience", p.audience);
-  return extra;
 }
 
 }  // namespace
@@ -65,20 +59,8 @@ Session open_session(const Profile& profile, const GlobalOptions& global,
 
   oidc::Client client = profile.issuer.empty() ? oidc::Client(std::move(config))
                                                : oidc::Client::discover(profile.issuer, std::move(config));
-  oidc::Params extra = extra_params(profile);
-  oidc::TokenKey key;
-  if (profile.grant == "client_credentials") {
-    key = client.token_key(oidc::grants::ClientCredentials{profile.scope, extra}.form());
-  } else if (profile.grant == "password") {
-    key = client.token_key(oidc::grants::Password{profile.username, {}, profile.scope, extra}.form());
-  } else {
-    // Interactive logins belong to the profile: two profiles of one client are two users' sessions.
-    key = client.token_key(extra);
-    key.grant = profile.grant_type();
-    key.scope = profile.scope;
-    key.subject = profile.name;
-  }
-  return Session{profile, std::move(client), store, std::move(key), std::move(extra), {}, std::move(masked)};
+  oidc::TokenKey key = profile_key(profile, client.config().issuer, client.config().token_endpoint);
+  return Session{profile, std::move(client), store, std::move(key), profile_extra(profile), {}, std::move(masked)};
 }
 
 void load_password(Session& session) {

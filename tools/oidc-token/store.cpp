@@ -1,6 +1,8 @@
 #include "store.hpp"
 
 #include <oidc/file_token_store.hpp>
+#include <oidc/grants/client_credentials.hpp>
+#include <oidc/grants/password.hpp>
 
 #include "terminal.hpp"
 
@@ -19,25 +21,32 @@ std::vector<std::pair<oidc::TokenKey, oidc::Token>> stored_tokens(oidc::TokenSto
   return {};
 }
 
-std::string profile_resource(const Profile& p) {
-  // The order of Client::token_key over the grant's extra parameters (resource, then audience).
-  if (p.resource.empty() || p.audience.empty()) return p.resource + p.audience;
-  return p.resource + " " + p.audience;
+oidc::Params profile_extra(const Profile& p) {
+  oidc::Params extra;
+  if (!p.resource.empty()) extra.emplace_back("resource", p.resource);
+  if (!p.audience.empty()) extra.emplace_back("audience", p.audience);
+  return extra;
 }
 
-std::string profile_subject(const Profile& p) {
-  if (p.interactive()) return p.name;
-  return p.grant == "password" ? p.username : std::string();
+oidc::TokenKey profile_key(const Profile& p, std::string issuer, std::string token_endpoint) {
+  const oidc::Params extra = profile_extra(p);
+  oidc::Params form;
+  if (p.grant == "client_credentials") form = oidc::grants::ClientCredentials{p.scope, extra}.form();
+  else if (p.grant == "password") form = oidc::grants::Password{p.username, {}, p.scope, extra}.form();
+  else form = extra;
+  auto key = oidc::TokenKey::of_request(std::move(issuer), std::move(token_endpoint), p.client_id, form);
+  if (p.interactive()) {
+    // Interactive logins belong to the profile: two profiles of one client are two users' sessions.
+    key.grant = p.grant_type();
+    key.scope = p.scope;
+    key.subject = p.name;
+  }
+  return key;
 }
 
 bool profile_owns(const Profile& p, const oidc::TokenKey& key) {
-  using oidc::TokenKey;
   // A discovered client's key carries the issuer; an endpoint-configured one has none.
-  if (key.issuer != p.issuer) return false;
-  if (!p.token_endpoint.empty() && key.token_endpoint != p.token_endpoint) return false;
-  return key.client_id == p.client_id && key.grant == p.grant_type() && key.subject == profile_subject(p) &&
-         TokenKey::canonical_scope(key.scope) == TokenKey::canonical_scope(p.scope) &&
-         TokenKey::canonical_scope(key.resource) == TokenKey::canonical_scope(profile_resource(p));
+  return key == profile_key(p, p.issuer, p.token_endpoint.empty() ? key.token_endpoint : p.token_endpoint);
 }
 
 std::vector<std::pair<oidc::TokenKey, oidc::Token>> profile_tokens(const Profile& profile,

@@ -21,9 +21,13 @@ std::shared_ptr<oidc::TokenStore> open_store(const std::string& directory, bool 
 // Every saved key with its token, for `status` (which prints only expiries).
 std::vector<std::pair<oidc::TokenKey, oidc::Token>> stored_tokens(oidc::TokenStore& store);
 
-// What a profile's store key holds besides the provider (session.cpp builds the key from these).
-std::string profile_resource(const Profile& profile);  // resource and audience, space-separated
-std::string profile_subject(const Profile& profile);   // profile name, username or empty
+// The resource and audience parameters of every request a profile makes.
+oidc::Params profile_extra(const Profile& profile);
+
+// The store key of `profile`'s tokens at a provider with this issuer (empty when configured by
+// endpoints) and token endpoint: what its grant's form names, and for the interactive logins the
+// profile's own name as the subject.
+oidc::TokenKey profile_key(const Profile& profile, std::string issuer, std::string token_endpoint);
 
 // Whether `key` is one `profile`'s tokens are saved under, decided from the profile alone (no
 // discovery, no secret). A profile with only an issuer accepts the token endpoint the record
