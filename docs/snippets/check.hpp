@@ -14,6 +14,16 @@ namespace snippet {
 // real provider's URL as the guide gives it.
 inline std::string provider_url(int argc, char** argv, const char* real) { return argc > 1 ? argv[1] : real; }
 
+// The embedded provider's confidential client "svc" (client credentials), for the snippets whose
+// shown regions start after the client is made.
+inline oidc::ClientConfig svc_config(const std::string& base_url, const char* secret = "svc-secret") {
+  oidc::ClientConfig cfg;
+  cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
+  cfg.client_id = "svc";
+  cfg.client_secret = oidc::Secret(secret);
+  return cfg;
+}
+
 // false, and says so on stderr, when `ok` is false.
 inline bool expect(bool ok, const char* what) {
   if (!ok) std::cerr << "snippet check failed: " << what << "\n";

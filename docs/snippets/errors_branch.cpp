@@ -42,22 +42,10 @@ Action classify(const oidc::Error& e) {
 }
 // [classify]
 
-namespace {
-
-oidc::ClientConfig svc_config(const std::string& base_url, const char* secret) {
-  oidc::ClientConfig cfg;
-  cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
-  cfg.client_id = "svc";
-  cfg.client_secret = oidc::Secret(secret);
-  return cfg;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
   bool ok = true;
-  const oidc::Client client(svc_config(base_url, "not-the-secret"));
+  const oidc::Client client(snippet::svc_config(base_url, "not-the-secret"));
 
   // [catch]
   try {
@@ -105,7 +93,7 @@ int main(int argc, char** argv) {
 
   try {
     // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
-    (void)oidc::Client(svc_config("http://127.0.0.1:1", "svc-secret")).client_credentials();
+    (void)oidc::Client(snippet::svc_config("http://127.0.0.1:1", "svc-secret")).client_credentials();
     ok = snippet::expect(false, "a request to a closed port succeeded") && ok;
   } catch (const oidc::Error& e) {
     ok = snippet::expect(e.code() == oidc::errc::connect, "closed port: errc::connect") && ok;
@@ -113,7 +101,7 @@ int main(int argc, char** argv) {
     ok = snippet::expect(classify(e) == Action::retry_later, "closed port: retry_later") && ok;
   }
 
-  const oidc::Token good = oidc::Client(svc_config(base_url, "svc-secret")).client_credentials();
+  const oidc::Token good = oidc::Client(snippet::svc_config(base_url, "svc-secret")).client_credentials();
   ok = snippet::expect(!good.access_token.empty(), "the right secret gets a token") && ok;
   return ok ? 0 : 1;
 }

@@ -42,11 +42,7 @@ int main(int argc, char** argv) {
   setenv("OIDC_REDIS_KEY", oidc::RedisTokenStore::generate_key().c_str(), /*overwrite=*/0);
   bool ok = true;
 
-  oidc::ClientConfig cfg;
-  cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
-  cfg.client_id = "svc";
-  cfg.client_secret = oidc::Secret("svc-secret");
-  const oidc::Client client(cfg);
+  const oidc::Client client(snippet::svc_config(base_url));
   const oidc::TokenKey key = client.token_key(oidc::grants::ClientCredentials{}.form());
   auto reports = std::make_shared<std::atomic<int>>(0);
 

@@ -16,11 +16,7 @@
 
 int main(int argc, char** argv) {
   const std::string base_url = snippet::provider_url(argc, argv, "http://127.0.0.1:8080");
-  oidc::ClientConfig cfg;
-  cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
-  cfg.client_id = "svc";
-  cfg.client_secret = oidc::Secret("svc-secret");
-  const oidc::Client client(cfg);
+  const oidc::Client client(snippet::svc_config(base_url));
   bool ok = true;
 
   // [source]

@@ -25,11 +25,7 @@ int main(int argc, char** argv) {
   if (mkdtemp(dir.data()) == nullptr) return 1;
   bool ok = true;
 
-  oidc::ClientConfig cfg;
-  cfg.token_endpoint = base_url + "/realms/core/protocol/openid-connect/token";
-  cfg.client_id = "svc";
-  cfg.client_secret = oidc::Secret("svc-secret");
-  const oidc::Client client(cfg);
+  const oidc::Client client(snippet::svc_config(base_url));
   std::string first_token;
   {
     // [store]

@@ -6,7 +6,6 @@
 #include "../consumer_check.hpp"
 #include "error_probe.hpp"
 
-#include <chrono>
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -14,16 +13,11 @@
 
 int main() {
   using consumer::check;
-  check(std::string(OIDC_VERSION) == OIDC_EXPECTED_VERSION,
-        std::string("oidc/version.hpp says ") + OIDC_VERSION + ", the package says " + OIDC_EXPECTED_VERSION);
+  consumer::check_version(OIDC_EXPECTED_VERSION, "the package");
 
   consumer::Seen seen;
-  oidc::ClientConfig config;
-  config.token_endpoint = "https://auth.example.com/oauth2/token";
-  config.client_id = "app";
-  config.client_secret = "s3cret";
-  config.transport =
-      consumer::canned_token_transport(R"({"access_token":"tok-123","token_type":"bearer","expires_in":3600})", seen);
+  const oidc::ClientConfig config =
+      consumer::canned_client_config(R"({"access_token":"tok-123","token_type":"bearer","expires_in":3600})", seen);
 
   try {
     const oidc::Client client(config);
@@ -38,17 +32,7 @@ int main() {
 
   // The installed static library must bring libcurl along (a $<LINK_ONLY> dependency found by
   // find_dependency). Nothing listens on port 1, so this is a connect error, not a hang.
-  try {
-    const auto curl = oidc::make_curl_transport();
-    oidc::HttpRequest request;
-    request.method = "GET";
-    request.url = "http://127.0.0.1:1/";
-    request.timeout = std::chrono::seconds(5);
-    const auto response = curl->send(request);
-    check(false, "a request to a closed port returned HTTP " + std::to_string(response.status));
-  } catch (const oidc::Error& e) {
-    check(e.code() == oidc::errc::connect, std::string("expected errc::connect, got: ") + e.what());
-  }
+  consumer::check_closed_port_is_connect_error();
 
   // An oidc::Error thrown inside the library (src/file_token_store.cpp: /dev/null is no
   // directory) is caught here by its type, and std::error_code compares categories by address: the

@@ -7,22 +7,16 @@
 
 #include "../consumer_check.hpp"
 
-#include <chrono>
 #include <iostream>
 #include <string>
 
 int main() {
   using consumer::check;
-  check(std::string(OIDC_VERSION) == OIDC_EXPECTED_VERSION,
-        std::string("oidc/version.hpp says ") + OIDC_VERSION + ", oidc.pc says " + OIDC_EXPECTED_VERSION);
+  consumer::check_version(OIDC_EXPECTED_VERSION, "oidc.pc");
 
   consumer::Seen seen;
-  oidc::ClientConfig config;
-  config.token_endpoint = "https://auth.example.com/oauth2/token";
-  config.client_id = "app";
-  config.client_secret = "s3cret";
-  config.transport =
-      consumer::canned_token_transport(R"({"access_token":"tok-pc","token_type":"bearer","expires_in":3600})", seen);
+  const oidc::ClientConfig config =
+      consumer::canned_client_config(R"({"access_token":"tok-pc","token_type":"bearer","expires_in":3600})", seen);
   try {
     const oidc::Client client(config);
     const oidc::Token token = client.client_credentials();
@@ -32,18 +26,7 @@ int main() {
     check(false, std::string("client_credentials threw: ") + e.what());
   }
 
-  // Nothing listens on port 1: a connect error, not a hang.
-  try {
-    const auto curl = oidc::make_curl_transport();
-    oidc::HttpRequest request;
-    request.method = "GET";
-    request.url = "http://127.0.0.1:1/";
-    request.timeout = std::chrono::seconds(5);
-    const auto response = curl->send(request);
-    check(false, "a request to a closed port returned HTTP " + std::to_string(response.status));
-  } catch (const oidc::Error& e) {
-    check(e.code() == oidc::errc::connect, std::string("expected errc::connect, got: ") + e.what());
-  }
+  consumer::check_closed_port_is_connect_error();
 
   if (oidc::loopback_available()) {
     try {

@@ -8,15 +8,10 @@
 
 int main() {
   using consumer::check;
-  check(std::string(OIDC_VERSION) == OIDC_EXPECTED_VERSION,
-        std::string("oidc/version.hpp says ") + OIDC_VERSION + ", the package says " + OIDC_EXPECTED_VERSION);
+  consumer::check_version(OIDC_EXPECTED_VERSION, "the package");
   consumer::Seen seen;
-  oidc::ClientConfig config;
-  config.token_endpoint = "https://auth.example.com/oauth2/token";
-  config.client_id = "app";
-  config.client_secret = "s3cret";
-  config.transport =
-      consumer::canned_token_transport(R"({"access_token":"tok-vcpkg","token_type":"bearer","expires_in":60})", seen);
+  const oidc::ClientConfig config =
+      consumer::canned_client_config(R"({"access_token":"tok-vcpkg","token_type":"bearer","expires_in":60})", seen);
   try {
     const oidc::Client client(config);
     check(client.client_credentials().authorization_header() == "Bearer tok-vcpkg", "unexpected token");
