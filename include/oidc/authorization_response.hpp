@@ -97,12 +97,6 @@ inline Params parse_callback_parameters(std::string_view text, const std::string
   return out;
 }
 
-inline const std::string* find_parameter(const Params& params, std::string_view name) {
-  for (const auto& [n, v] : params)
-    if (n == name) return &v;
-  return nullptr;
-}
-
 // The checks every authorization response gets, in this order: state (a forged or stale response
 // is refused before anything else in it is believed, even its error), issuer, then the error.
 inline void check_authorization_response(const Params& params, const AuthorizationResponseChecks& checks,

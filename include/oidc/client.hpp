@@ -499,7 +499,7 @@ class Client {
   /// extension parameters (they belong to the grant, not to the refresh). A \p form without
   /// grant_type is `errc::config`.
   [[nodiscard]] std::shared_ptr<CachingTokenSource> token_source(Params form, TokenSourceOptions options = {}) const {
-    if (value_of(form, "grant_type").empty())
+    if (detail::parameter_value(form, "grant_type").empty())
       throw Error(errc::config, "token source", "the extension grant's form has no grant_type");
     return regrant_source([form = std::move(form)] { return form; }, {}, std::move(options));
   }
@@ -584,7 +584,7 @@ class Client {
   /// \throws oidc::Error `errc::config` without grant_type or token_endpoint; transport errors;
   ///         what parse_token_response() throws.
   [[nodiscard]] Token request_token(Params form, const std::optional<CancelToken>& cancel = std::nullopt) const {
-    const std::string grant_type = value_of(form, "grant_type");
+    const std::string grant_type = detail::parameter_value(form, "grant_type");
     const std::string operation = "token request (grant_type=" + grant_type + ")";
     if (grant_type.empty()) throw Error(errc::config, operation, "the form has no grant_type");
     const auto now = clock().now();  // before sending: expires_in counts from the server's issue time
@@ -888,17 +888,11 @@ class Client {
 
   // The max_age parameter (OIDC Core §3.1.2.1) of an authorization request: non-negative seconds.
   static std::optional<std::chrono::seconds> max_age_of(const Params& extra, const std::string& operation) {
-    const std::string v = value_of(extra, "max_age");
+    const std::string v = detail::parameter_value(extra, "max_age");
     if (v.empty()) return std::nullopt;
     if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
       throw Error(errc::config, operation, "max_age is a number of seconds");
     return std::chrono::seconds{std::stoll(v)};
-  }
-
-  static std::string value_of(const Params& form, std::string_view name) {
-    for (const auto& [n, v] : form)
-      if (n == name) return v;
-    return {};
   }
 
   std::shared_ptr<const State> state_;

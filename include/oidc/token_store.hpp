@@ -57,13 +57,13 @@ struct TokenKey {
   /// grant_type, scope, resource and audience (space-separated, in the form's order) and username.
   static TokenKey of_request(std::string issuer, std::string token_endpoint, std::string client_id,
                              const Params& form) {
-    const auto first = [&form](std::string_view wanted) {
-      for (const auto& [name, value] : form)
-        if (name == wanted) return value;
-      return std::string();
-    };
-    TokenKey k{std::move(issuer), std::move(token_endpoint), std::move(client_id), first("grant_type"),
-               first("scope"), {}, first("username")};
+    TokenKey k{std::move(issuer),
+               std::move(token_endpoint),
+               std::move(client_id),
+               detail::parameter_value(form, "grant_type"),
+               detail::parameter_value(form, "scope"),
+               {},
+               detail::parameter_value(form, "username")};
     for (const auto& [name, value] : form)
       if (name == "resource" || name == "audience") k.resource += (k.resource.empty() ? "" : " ") + value;
     return k;

@@ -117,6 +117,19 @@ inline Params form_decode(std::string_view in) {
   return out;
 }
 
+// The first value of `name` in `params`, nullptr when absent.
+inline const std::string* find_parameter(const Params& params, std::string_view name) {
+  for (const auto& [n, v] : params)
+    if (n == name) return &v;
+  return nullptr;
+}
+
+// The first value of `name` in `params`, "" when absent.
+inline std::string parameter_value(const Params& params, std::string_view name) {
+  const std::string* v = find_parameter(params, name);
+  return v ? *v : std::string();
+}
+
 }  // namespace detail
 }  // namespace oidc
 
