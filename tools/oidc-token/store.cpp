@@ -30,17 +30,16 @@ oidc::Params profile_extra(const Profile& p) {
 
 oidc::TokenKey profile_key(const Profile& p, std::string issuer, std::string token_endpoint) {
   const oidc::Params extra = profile_extra(p);
-  oidc::Params form;
-  if (p.grant == "client_credentials") form = oidc::grants::ClientCredentials{p.scope, extra}.form();
-  else if (p.grant == "password") form = oidc::grants::Password{p.username, {}, p.scope, extra}.form();
-  else form = extra;
-  auto key = oidc::TokenKey::of_request(std::move(issuer), std::move(token_endpoint), p.client_id, form);
-  if (p.interactive()) {
-    // Interactive logins belong to the profile: two profiles of one client are two users' sessions.
-    key.grant = p.grant_type();
-    key.scope = p.scope;
-    key.subject = p.name;
-  }
+  const auto key_of = [&](const oidc::Params& form) {
+    return oidc::TokenKey::of_request(std::move(issuer), std::move(token_endpoint), p.client_id, form);
+  };
+  if (p.grant == "client_credentials") return key_of(oidc::grants::ClientCredentials{p.scope, extra}.form());
+  if (p.grant == "password") return key_of(oidc::grants::Password{p.username, {}, p.scope, extra}.form());
+  // Interactive logins belong to the profile: two profiles of one client are two users' sessions.
+  oidc::TokenKey key = key_of(extra);
+  key.grant = p.grant_type();
+  key.scope = p.scope;
+  key.subject = p.name;
   return key;
 }
 
