@@ -7,6 +7,7 @@ file, one of its headings as GitHub renders their ids. Links inside code (fenced
 `inline code`) are not links. External links (http, https, mailto) are not fetched: CI has no
 internet. Run from anywhere; `--self-test` checks the checker.
 """
+import functools
 import pathlib
 import re
 import subprocess
@@ -14,8 +15,8 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LINK = re.compile(r"(?<!\!)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-IMAGE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# [text](target "title") and ![alt](target): the target is group 1.
+LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -53,30 +54,34 @@ def anchors(text):
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def anchors_of(path):
+    return anchors(path.read_text(encoding="utf-8"))
+
+
 def check_file(path, root, counted=None):
     problems = []
     text = path.read_text(encoding="utf-8")
     for number, line in prose_lines(text):
-        for pattern in (LINK, IMAGE):
-            for m in pattern.finditer(line):
-                target = m.group(1)
-                if EXTERNAL.match(target):
-                    continue
-                if counted is not None:
-                    counted.append(target)
-                file_part, _, anchor = target.partition("#")
-                dest = path if not file_part else (path.parent / file_part).resolve()
-                where = f"{path.relative_to(root)}:{number}: {target}"
-                if not dest.exists():
-                    problems.append(f"{where}: no such file")
-                    continue
-                try:
-                    dest.relative_to(root)
-                except ValueError:
-                    problems.append(f"{where}: outside the repository")
-                    continue
-                if anchor and dest.suffix == ".md" and anchor.lower() not in anchors(dest.read_text(encoding="utf-8")):
-                    problems.append(f"{where}: no heading with this id in {dest.relative_to(root)}")
+        for m in LINK.finditer(line):
+            target = m.group(1)
+            if EXTERNAL.match(target):
+                continue
+            if counted is not None:
+                counted.append(target)
+            file_part, _, anchor = target.partition("#")
+            dest = path if not file_part else (path.parent / file_part).resolve()
+            where = f"{path.relative_to(root)}:{number}: {target}"
+            if not dest.exists():
+                problems.append(f"{where}: no such file")
+                continue
+            try:
+                dest.relative_to(root)
+            except ValueError:
+                problems.append(f"{where}: outside the repository")
+                continue
+            if anchor and dest.suffix == ".md" and anchor.lower() not in anchors_of(dest):
+                problems.append(f"{where}: no heading with this id in {dest.relative_to(root)}")
     return problems
 
 
