@@ -495,6 +495,43 @@ TEST_F(HostileServer, DeviceCodesAndUrisThatCouldAttackATerminalAreRefused) {
   EXPECT_EQ(client().device_authorization().verification_uri, "http://127.0.0.1/device");
 }
 
+TEST_F(HostileServer, PushedRequestUrisThatCouldBreakTheBrowsersUrlAreRefused) {
+  // RFC 9126 §2.2: the request_uri goes into the URL the user's browser opens.
+  ClientConfig c = config();
+  c.authorization_endpoint = "https://idp.example/authorize";
+  c.pushed_authorization_request_endpoint = server.url("/par");
+  const oidc::Client par_client(c);
+  oidc::AuthorizationOptions options;
+  options.redirect_uri = "http://127.0.0.1:8400/callback";
+  struct Case {
+    std::string body, detail;
+  };
+  const std::string unprintable = "request_uri has spaces, control or non-ASCII characters";
+  const Case cases[] = {
+      {R"({"request_uri":"urn:x\r\nLocation: https://evil.example","expires_in":60})", unprintable},
+      {R"({"request_uri":"urn:x\u001b[2J","expires_in":60})", unprintable},
+      {R"({"request_uri":"urn:x\u00e9","expires_in":60})", unprintable},
+      {R"({"request_uri":"urn:x y","expires_in":60})", unprintable},
+      {R"({"request_uri":"no-scheme","expires_in":60})", "request_uri is not a URI"},
+      {R"({"request_uri":"urn:x","expires_in":0})", "response has no positive expires_in"},
+  };
+  for (const auto& k : cases) {
+    SCOPED_TRACE(k.body);
+    server.push(MisbehavingServer::json(201, k.body));
+    const auto e = error_of([&] { (void)par_client.authorization_request(options); });
+    EXPECT_EQ(e.code(), errc::parse) << e.what();
+    EXPECT_EQ(e.operation(), "pushed authorization request");
+    EXPECT_TRUE(contains(e.detail(), k.detail)) << e.detail();
+    EXPECT_TRUE(is_clean(e, credentials()));
+  }
+  // Control: a clean request_uri is taken, and the URL carries only it and the client id.
+  server.push(MisbehavingServer::json(201, R"({"request_uri":"urn:ietf:params:oauth:request_uri:Ab1","expires_in":60})"));
+  const auto request = par_client.authorization_request(options);
+  EXPECT_TRUE(request.pushed());
+  EXPECT_EQ(request.url(), "https://idp.example/authorize?client_id=" + std::string(kClientId) +
+                               "&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3AAb1");
+}
+
 TEST_F(HostileServer, UnacceptableErrorUriIsDroppedAndTheErrorKept) {
   for (const char* uri : {"javascript:alert(1)", "http://evil.example/x", "https://idp.example/\\u001b[2J"}) {
     SCOPED_TRACE(uri);
