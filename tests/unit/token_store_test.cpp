@@ -95,6 +95,19 @@ TEST(StoredToken, EmptyOrCorruptRecordsAreAbsentWithAWarning) {
   }
 }
 
+TEST(StoredToken, ADuplicateMembersNameIsNotQuoted) {
+  // Found by the stored_token fuzzer (regressions/stored_token/duplicate-member-name-holds-a-secret):
+  // a member name is record text like any value, and the stray one may be another writer's secret.
+  const auto now = Token::time_point{std::chrono::seconds{1'700'000'000}};
+  std::string record = oidc::serialize_stored_token(key(), token("at", now, 300s));
+  record.insert(1, R"("s3cr3t-name":1,"s3cr3t-name":2,)");
+  const auto read = oidc::parse_stored_token(record, key());
+  ASSERT_TRUE(read.warning);
+  EXPECT_EQ(read.warning->code(), errc::parse);
+  EXPECT_EQ(std::string(read.warning->what()),
+            "reading a saved token: malformed response: the saved record is not JSON: an object names a member twice");
+}
+
 TEST(StoredToken, AnotherVersionOrKeyIsAMismatchNamingTheMemberNotItsValue) {
   const auto now = Token::time_point{std::chrono::seconds{1'700'000'000}};
   std::string record = oidc::serialize_stored_token(key(), token("secret-at", now, 300s, "secret-rt"));
