@@ -87,7 +87,7 @@ inline Token token_from_json(const nlohmann::json& j) {
 /// for text that is not JSON, as well as for everything token_from_json refuses.
 inline Token token_from_json_text(std::string_view text) {
   auto parsed = detail::parse_json(text);
-  if (!parsed.ok()) throw Error(errc::parse, "restoring a saved token", "saved text: " + parsed.problem);
+  if (!parsed.ok()) throw Error(errc::parse, "restoring a saved token", "saved text: " + parsed.problem_quoting_nothing());
   return token_from_json(parsed.value);
 }
 

@@ -183,11 +183,7 @@ inline StoredTokenRead parse_stored_token(std::string_view text, const TokenKey&
   auto absent = [&](const std::string& why) { return StoredTokenRead{std::nullopt, Error(errc::parse, operation, why)}; };
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return absent("the saved record is empty");
   detail::JsonParseResult parsed = detail::parse_json(text);
-  // A duplicate's name is not quoted either: the record is ours, so a stray name there is some
-  // other writer's text, and may be one of its secrets.
-  if (parsed.failure == detail::JsonFailure::duplicate_member)
-    return absent("the saved record is not JSON: an object names a member twice");
-  if (parsed.failure != detail::JsonFailure::none) return absent("the saved record is not JSON: " + parsed.problem);
+  if (!parsed.ok()) return absent("the saved record is not JSON: " + parsed.problem_quoting_nothing());
   const nlohmann::json j = std::move(parsed.value);
   if (!j.is_object() || j.value("format", nlohmann::json()) != "oidc-token")
     return absent("the saved record is not an oidc-token record");

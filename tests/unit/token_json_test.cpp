@@ -103,3 +103,10 @@ TEST(TokenJson, SavedTextIsParsedWithTheDepthLimit) {
   EXPECT_EQ(e.code(), oidc::errc::parse);
   EXPECT_NE(e.detail().find("nested deeper"), std::string::npos) << e.detail();
 }
+
+TEST(TokenJson, SavedTextWithADuplicateMemberDoesNotQuoteItsName) {
+  // Saved text is the application's own: a stray name in it may be another writer's secret.
+  const auto e = error_of([] { (void)oidc::token_from_json_text(R"({"access_token":"at","s3cr3t":1,"s3cr3t":2})"); });
+  EXPECT_EQ(e.code(), oidc::errc::parse);
+  EXPECT_EQ(e.detail(), "saved text: an object names a member twice");
+}

@@ -40,6 +40,12 @@ struct JsonParseResult {
   std::size_t position = 0;                // byte offset of a not_json failure
 
   [[nodiscard]] bool ok() const noexcept { return failure == JsonFailure::none; }
+
+  // problem without the duplicate's name, for saved text: it is this library's own, so a stray
+  // name there is another writer's text and may be one of its secrets.
+  [[nodiscard]] std::string problem_quoting_nothing() const {
+    return failure == JsonFailure::duplicate_member ? std::string("an object names a member twice") : problem;
+  }
 };
 
 // Builds the DOM from SAX events with an explicit stack of open containers (no recursion).
