@@ -31,7 +31,7 @@ enum class ResponseLocation {
 struct AuthorizationResponse {
   Secret code;                ///< The authorization code: 1*VSCHAR (RFC 6749 Appendix A.11), never empty.
   std::string state;          ///< Equal to the request's (checked in constant time).
-  std::string iss;            ///< RFC 9207, when sent.
+  std::string iss;            ///< RFC 9207, when sent: printable ASCII (VSCHAR), never empty when sent.
   std::string session_state;  ///< OpenID Connect Session Management, when sent (seed 002).
   Params extra;               ///< Any other parameter, decoded, printable ASCII (such as seed 002's token_type).
 };
@@ -107,6 +107,10 @@ inline void check_authorization_response(const Params& params, const Authorizati
   if (!detail::constant_time_equal(*state, checks.state))
     throw Error(errc::state_mismatch, operation, "the response's state is not the request's");
   const auto* iss = find_parameter(params, "iss");
+  // An empty or unprintable iss names no issuer, whether or not one is expected: a bare "&iss"
+  // must not count as present where iss is required (found by the authorization_response fuzzer).
+  if (iss && !is_vschar_string(*iss))
+    throw Error(errc::issuer_mismatch, operation, "the response's iss is empty or not printable text");
   if (iss && !checks.issuer.empty() && *iss != checks.issuer)  // RFC 9207 §2.4: simple string comparison
     throw Error(errc::issuer_mismatch, operation, "the response's iss is not the issuer the request was sent to");
   if (!iss && checks.iss_required)
@@ -133,7 +137,7 @@ inline void check_authorization_response(const Params& params, const Authorizati
 /// The state is checked first, so a forged or stale response is refused before anything else in
 /// it (even an error) is believed; then the issuer, then the error. Throws oidc::Error with
 /// errc::state_mismatch or errc::issuer_mismatch when the response is not the answer to this
-/// request, errc::oauth_error with oauth() when the server refused (access_denied, ...),
+/// request (an iss that is empty or not printable is a mismatch too), errc::oauth_error with oauth() when the server refused (access_denied, ...),
 /// errc::parse for a malformed response (over 32 KiB, over 64 parameters, a parameter twice, a bad
 /// %-escape, non-printable values, no code), errc::config when `checks.state` is empty.
 /// \param where ResponseLocation::fragment for a response_mode=fragment redirect.

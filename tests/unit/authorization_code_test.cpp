@@ -244,6 +244,31 @@ TEST_F(AuthorizationCodeTest, MissingIssIsRefusedWhenDeclared) {
   EXPECT_EQ(transport->request_count(), 0u);
 }
 
+TEST_F(AuthorizationCodeTest, AnEmptyOrUnprintableIssIsNoIssuer) {
+  // Found by the authorization_response fuzzer: a bare "&iss" counted as present where iss is
+  // required, and with no issuer to compare with, any iss (control bytes too) was taken as sent.
+  for (const std::string tail : {"&iss", "&iss=", "&iss=a%0Db", "&iss=%1B%5B2J"}) {
+    for (const bool issuer_known : {true, false}) {
+      oidc::AuthorizationResponseChecks checks;
+      checks.state = "st-1";
+      checks.issuer = issuer_known ? kIssuer : "";
+      checks.iss_required = true;
+      const auto e = error_of([&] { (void)oidc::parse_authorization_response("?code=c&state=st-1" + tail, checks); });
+      EXPECT_EQ(e.code(), errc::issuer_mismatch) << tail;
+      EXPECT_EQ(e.detail(), "the response's iss is empty or not printable text") << tail;
+      checks.iss_required = false;
+      EXPECT_EQ(error_of([&] { (void)oidc::parse_authorization_response("?code=c&state=st-1" + tail, checks); }).code(),
+                errc::issuer_mismatch)
+          << tail;
+    }
+  }
+  oidc::AuthorizationResponseChecks checks;
+  checks.state = "st-1";
+  checks.iss_required = true;
+  EXPECT_EQ(oidc::parse_authorization_response("?code=c&state=st-1&iss=https%3A%2F%2Fa.example", checks).iss,
+            "https://a.example");
+}
+
 TEST_F(AuthorizationCodeTest, ServerErrorsAreTypedAndSanitised) {
   const Client client(config());
   auto req = client.authorization_request(options());
